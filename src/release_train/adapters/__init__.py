@@ -1,0 +1,1 @@
+"""Every side effect of release-train lives in this package."""

@@ -1,0 +1,1 @@
+"""Pure functions and models: data in, data out, no I/O."""

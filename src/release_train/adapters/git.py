@@ -1,0 +1,110 @@
+"""Git through subprocess argv lists: scanning for the plan, and what the builders write."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from release_train.adapters import command
+from release_train.errors import ErrorCode, ReleaseError
+
+# Unit and record separators cannot appear in commit messages git accepts from
+# `commit -m`/fast-import in practice, unlike NUL-free printable text.
+_FIELD = "\x1f"
+_RECORD = "\x1e"
+
+
+@dataclass(frozen=True)
+class TagRef:
+    name: str
+    commit: str  # the commit the tag points at (peeled for annotated tags)
+
+
+@dataclass(frozen=True)
+class LoggedCommit:
+    sha: str
+    message: str
+
+
+def git(
+    repo: Path,
+    *args: str,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
+    input_text: str | None = None,
+    timeout: float = 300.0,
+) -> str:
+    """Run `git -C repo args...` and return stdout; failures are `GIT_FAILED`."""
+    done = command.run(
+        ["git", "-C", str(repo), *args],
+        env=env,
+        check=check,
+        code=ErrorCode.GIT_FAILED,
+        repo=repo.name,
+        input_text=input_text,
+        timeout=timeout,
+    )
+    return done.stdout
+
+
+def head(repo: Path) -> str:
+    return git(repo, "rev-parse", "--verify", "HEAD^{commit}").strip()
+
+
+def merged_tags(repo: Path, globs: Sequence[str]) -> list[TagRef]:
+    """Tags matching any of `globs` that are reachable from HEAD, sorted by name."""
+    if not globs:
+        return []
+    out = git(
+        repo,
+        "for-each-ref",
+        "--merged",
+        "HEAD",
+        f"--format=%(refname:strip=2){_FIELD}%(objectname){_FIELD}%(*objectname)",
+        *(f"refs/tags/{glob}" for glob in globs),
+    )
+    tags = []
+    for line in out.splitlines():
+        name, obj, peeled = line.split(_FIELD)
+        tags.append(TagRef(name, peeled or obj))
+    return sorted(tags, key=lambda t: t.name)
+
+
+def log_since(repo: Path, since: str | None) -> list[LoggedCommit]:
+    """Every commit in `since..HEAD` (all of HEAD's history when `since` is None), oldest first."""
+    revs = [f"{since}..HEAD"] if since else ["HEAD"]
+    out = git(repo, "log", "--reverse", f"--format={_RECORD}%H{_FIELD}%B", *revs, "--")
+    commits = []
+    for record in out.split(_RECORD)[1:]:
+        sha, _, message = record.partition(_FIELD)
+        commits.append(LoggedCommit(sha, message.rstrip("\n")))
+    return commits
+
+
+def show_file(repo: Path, rev: str, path: str) -> str | None:
+    """The text of `path` at `rev`, or None when it does not exist there."""
+    done = command.run(
+        ["git", "-C", str(repo), "show", f"{rev}:{path}"],
+        check=False,
+        code=ErrorCode.GIT_FAILED,
+        repo=repo.name,
+    )
+    if done.returncode != 0:
+        if "does not exist" in done.stderr or "exists on disk, but not in" in done.stderr:
+            return None
+        raise ReleaseError(
+            ErrorCode.GIT_FAILED,
+            f"cannot read {path} at {rev}: {done.stderr.strip()}",
+            repo=repo.name,
+        )
+    return done.stdout
+
+
+def is_repository(path: Path) -> bool:
+    done = command.run(
+        ["git", "-C", str(path), "rev-parse", "--is-inside-work-tree"],
+        check=False,
+        code=ErrorCode.GIT_FAILED,
+    )
+    return done.returncode == 0 and done.stdout.strip() == "true"

@@ -1,0 +1,142 @@
+"""Reads a workspace of local clones (one per repo, named as the repo) without changing it."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from release_train.adapters import git
+from release_train.config import Config
+from release_train.core.commits import parse_commit
+from release_train.core.plan import RepoScan
+from release_train.core.pyproject import read_project, requirement_names
+from release_train.core.versions import tag_glob, version_from_tag
+from release_train.errors import ErrorCode, ReleaseError
+
+NO_RELEASE = "0.0.0"  # the specification's version of a repo with no release tag
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A repo's pyproject as of HEAD: its distribution name and family requirements."""
+
+    repo: str
+    package: str
+    requirements: frozenset[str]  # canonical names of everything it requires
+
+
+@dataclass(frozen=True)
+class LastRelease:
+    tag: str | None
+    commit: str | None
+    version: str
+
+
+def repo_path(workspace: Path, repo: str) -> Path:
+    path = workspace / repo
+    if not git.is_repository(path):
+        raise ReleaseError(
+            ErrorCode.REPO_NOT_FOUND,
+            f"{path} is not a git clone",
+            repo=repo,
+            hint=f"clone {repo} into {workspace} (the workspace holds one clone per repo)",
+        )
+    return path
+
+
+def read_manifest(config: Config, workspace: Path, repo: str) -> Manifest:
+    path = repo_path(workspace, repo)
+    pyproject = config.repos[repo].pyproject
+    text = git.show_file(path, "HEAD", pyproject)
+    if text is None:
+        raise ReleaseError(
+            ErrorCode.PYPROJECT_INVALID,
+            f"{repo} has no {pyproject} at HEAD",
+            repo=repo,
+            hint=f"set repos.{repo}.pyproject to its path in the repo",
+        )
+    source = f"{repo}/{pyproject}"
+    info = read_project(text, source=source)
+    package = config.repos[repo].package or info.name or repo
+    return Manifest(repo, package, frozenset(requirement_names(text)))
+
+
+def last_release(config: Config, path: Path, repo: str, package: str) -> LastRelease:
+    """The highest release reachable from HEAD: the tag format first, then legacy patterns."""
+    templates = [config.tag_template(repo), *config.legacy_tag_patterns]
+    tags = git.merged_tags(path, sorted({tag_glob(t, repo) for t in templates}))
+    for template in templates:
+        found = []
+        for tag in tags:
+            version = version_from_tag(template, repo, tag.name)
+            if version is not None:
+                found.append((version, tag))
+        if found:
+            version, tag = max(found, key=lambda pair: pair[0])
+            return LastRelease(tag.name, tag.commit, str(version))
+    return LastRelease(None, None, NO_RELEASE)
+
+
+def scan_repo(config: Config, workspace: Path, manifest: Manifest) -> RepoScan:
+    """The last release and the commits since, in one `git log` call."""
+    path = repo_path(workspace, manifest.repo)
+    last = last_release(config, path, manifest.repo, manifest.package)
+    commits = git.log_since(path, last.commit)
+    head = commits[-1].sha if commits else git.head(path)
+    return RepoScan(
+        repo=manifest.repo,
+        package=manifest.package,
+        current=last.version,
+        last_tag=last.tag,
+        head=head,
+        commits=tuple(parse_commit(c.message, c.sha) for c in commits),
+    )
+
+
+def read_manifests(config: Config, workspace: Path) -> dict[str, Manifest]:
+    repos = sorted(config.repos)
+    with ThreadPoolExecutor(max_workers=min(8, len(repos))) as pool:
+        found = list(pool.map(lambda r: read_manifest(config, workspace, r), repos))
+    return {m.repo: m for m in found}
+
+
+def scan_repos(
+    config: Config, workspace: Path, manifests: dict[str, Manifest], repos: list[str]
+) -> dict[str, RepoScan]:
+    if not repos:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(8, len(repos))) as pool:
+        found = list(pool.map(lambda r: scan_repo(config, workspace, manifests[r]), repos))
+    return {s.repo: s for s in found}
+
+
+def family_edges(manifests: dict[str, Manifest]) -> dict[str, set[str]]:
+    """Upstreams of each repo: family members whose package it requires (PEP 503 names)."""
+    by_name: dict[str, str] = {canonicalize_name(m.package): m.repo for m in manifests.values()}
+    return {
+        m.repo: {by_name[n] for n in m.requirements if n in by_name} - {m.repo}
+        for m in manifests.values()
+    }
+
+
+def unconfigured_dependents(
+    config: Config, workspace: Path, manifests: dict[str, Manifest]
+) -> list[tuple[str, str]]:
+    """(repo, family package) for clones in the workspace that depend on the family unconfigured."""
+    family = {canonicalize_name(m.package) for m in manifests.values()}
+    found = []
+    for child in sorted(workspace.iterdir()):
+        pyproject = child / "pyproject.toml"
+        if child.name in config.repos or not pyproject.is_file():
+            continue
+        try:
+            names = requirement_names(pyproject.read_text(encoding="utf-8"), source=str(pyproject))
+        except ReleaseError:
+            continue  # not ours to validate: only well-formed dependents can drift
+        hits = sorted(names & family)
+        if hits:
+            found.append((child.name, hits[0]))
+    return found

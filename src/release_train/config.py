@@ -1,0 +1,198 @@
+"""The configuration model (`release-train.toml` or `[tool.release-train]`) and its loader."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from release_train.core.pyproject import PinPolicy
+from release_train.core.versions import Prerelease
+from release_train.errors import ErrorCode, ReleaseError
+
+CONFIG_FILE = "release-train.toml"
+DEFAULT_TAG_FORMAT = "{repo}/v{version}"
+_PLACEHOLDERS = ("{repo}", "{package}", "{version}")
+
+
+class FailurePolicy(StrEnum):
+    FAIL_FAST = "fail-fast"  # the specification's: block the rest of the tier and later tiers
+    KEEP_GOING = "keep-going"  # block only the failed repo's dependents
+
+
+class GateKind(StrEnum):
+    ENVIRONMENT = "environment"
+    SLACK = "slack"
+    ATTESTATION = "attestation"
+
+
+class PublishMode(StrEnum):
+    TAG = "tag"  # the repo's release workflow runs on the tag push
+    DISPATCH = "dispatch"  # release-train dispatches the repo's release workflow
+    NONE = "none"  # nothing publishes; the index is not waited for
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_template(template: str) -> str:
+    if "{version}" not in template:
+        raise ValueError(f"tag template {template!r} must contain {{version}}")
+    probe = template
+    for placeholder in _PLACEHOLDERS:
+        probe = probe.replace(placeholder, "")
+    if "{" in probe or "}" in probe:
+        raise ValueError(
+            f"tag template {template!r} may only use {', '.join(_PLACEHOLDERS)} as placeholders"
+        )
+    return template
+
+
+class RepoConfig(_Model):
+    """One repository of the family."""
+
+    package: str | None = Field(None, description="Distribution name; default: the repo name.")
+    pyproject: str = Field("pyproject.toml", description="Path of the pyproject in the repo.")
+    version_files: tuple[str, ...] = Field(
+        (), description="Other files holding the version string, rewritten by BUMP."
+    )
+    tag_format: str | None = Field(None, description="Overrides the family's tag_format.")
+    depends_on: tuple[str, ...] | None = Field(
+        None, description="Expected upstream repos, checked against the derived graph."
+    )
+    publish: PublishMode = Field(
+        PublishMode.TAG, description="How this repo's release is published."
+    )
+    release_workflow: str = Field(
+        "release.yml", description="The repo's publish workflow (for dispatch mode and detection)."
+    )
+
+    @field_validator("tag_format")
+    @classmethod
+    def _check_tag(cls, value: str | None) -> str | None:
+        return value if value is None else _check_template(value)
+
+
+class SlackConfig(_Model):
+    channel: str | None = Field(None, description="Channel id (C…) for the gate and summary.")
+    approvers: tuple[str, ...] = Field((), description="Slack user ids (U…) allowed to approve.")
+    gate_timeout_minutes: int = Field(300, ge=1, le=340, description="Bounded below a job's 6 h.")
+
+
+class Config(_Model):
+    """The whole configuration; every field has a documented default but `owner` and `repos`."""
+
+    owner: str = Field(..., min_length=1, description="GitHub organisation or user of the repos.")
+    repos: dict[str, RepoConfig] = Field(..., min_length=1, description="The family, by repo name.")
+    tag_format: str = Field(DEFAULT_TAG_FORMAT, description="Template of the release tags.")
+    legacy_tag_patterns: tuple[str, ...] = Field(
+        (), description="Older tag templates, used only to find the last release."
+    )
+    tiers: tuple[tuple[str, ...], ...] | None = Field(
+        None, description="Expected tiers (lists of repos), checked against the derived graph."
+    )
+    zero_major: bool = Field(True, description="While major is 0, a breaking change bumps minor.")
+    pin_policy: PinPolicy = Field(PinPolicy.EXACT, description="How same-run upstreams are pinned.")
+    cascade: bool = Field(
+        True,
+        description="Release (patch) a repo with no commits when a same-run upstream is released.",
+    )
+    prerelease: Prerelease | None = Field(None, description="a, b or rc: make pre-releases.")
+    branch: str = Field("main", description="The branch releases are cut from and merged into.")
+    failure_policy: FailurePolicy = Field(FailurePolicy.FAIL_FAST)
+    max_parallel: int = Field(1, ge=1, le=16)
+    gate: GateKind = Field(GateKind.ENVIRONMENT)
+    index_url: str = Field("https://pypi.org/simple/", description="Simple API of the index.")
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+
+    @field_validator("tag_format")
+    @classmethod
+    def _check_tag(cls, value: str) -> str:
+        return _check_template(value)
+
+    @field_validator("legacy_tag_patterns")
+    @classmethod
+    def _check_legacy(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_template(v) for v in value)
+
+    @field_validator("prerelease", mode="before")
+    @classmethod
+    def _none_prerelease(cls, value: Any) -> Any:
+        return None if value in ("none", "") else value
+
+    @model_validator(mode="after")
+    def _check_names(self) -> Config:
+        names = set(self.repos)
+        for repo, conf in self.repos.items():
+            unknown = sorted(set(conf.depends_on or ()) - names)
+            if unknown:
+                raise ValueError(f"repos.{repo}.depends_on names unknown repos: {unknown}")
+        for tier in self.tiers or ():
+            unknown = sorted(set(tier) - names)
+            if unknown:
+                raise ValueError(f"tiers name unknown repos: {unknown}")
+        return self
+
+    def package(self, repo: str) -> str:
+        return self.repos[repo].package or repo
+
+    def tag_template(self, repo: str) -> str:
+        return self.repos[repo].tag_format or self.tag_format
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "(top level)"
+
+
+def parse_config(data: dict[str, Any], source: str) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise ReleaseError(
+            ErrorCode.CONFIG_INVALID,
+            f"{source}: {_location(first['loc'])}: {first['msg']}{more}",
+            hint="see docs/configuration.md for every key and its default",
+        ) from exc
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ReleaseError(
+            ErrorCode.CONFIG_INVALID, f"{path}: not valid TOML: {exc}", hint="fix the syntax"
+        ) from exc
+    except OSError as exc:
+        raise ReleaseError(
+            ErrorCode.CONFIG_NOT_FOUND, f"{path}: cannot be read: {exc.strerror}"
+        ) from exc
+
+
+def load_config(path: Path | None = None, cwd: Path | None = None) -> tuple[Config, Path]:
+    """The config from `path`, else `release-train.toml` or `[tool.release-train]` in `cwd`."""
+    if path is not None:
+        data = _read_toml(path)
+        if path.name == "pyproject.toml":
+            data = data.get("tool", {}).get("release-train", {})
+        return parse_config(data, str(path)), path
+    cwd = cwd or Path(os.getcwd())
+    candidate = cwd / CONFIG_FILE
+    if candidate.is_file():
+        return parse_config(_read_toml(candidate), str(candidate)), candidate
+    pyproject = cwd / "pyproject.toml"
+    if pyproject.is_file():
+        section = _read_toml(pyproject).get("tool", {}).get("release-train")
+        if section is not None:
+            return parse_config(section, f"{pyproject} [tool.release-train]"), pyproject
+    raise ReleaseError(
+        ErrorCode.CONFIG_NOT_FOUND,
+        f"no {CONFIG_FILE} or [tool.release-train] in {cwd}",
+        hint="pass --config FILE, or see examples/release-train.toml",
+    )

@@ -1,0 +1,174 @@
+"""The plan as text (the specification's table), GitHub Markdown with a Mermaid graph, and JSON."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from release_train.core.plan import Plan, PlanEntry
+
+RULE = "─"
+# Minimum column widths of the specification's plan table (Phase 1).
+PLAN_COLUMNS = (("Repo", 17), ("Tier", 4), ("Current", 7), ("New", 7), ("Bump", 5), ("Commits", 7))
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def table(headers: Sequence[tuple[str, int]], rows: Sequence[Sequence[str]]) -> list[str]:
+    """A two-space indented, two-space separated table with a rule under the header."""
+    widths = [
+        max(minimum, len(name), *(len(row[i]) for row in rows))
+        for i, (name, minimum) in enumerate(headers)
+    ]
+
+    def line(cells: Sequence[str]) -> str:
+        return ("  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))).rstrip()
+
+    return [line([h for h, _ in headers]), line([RULE * w for w in widths])] + [
+        line(r) for r in rows
+    ]
+
+
+def plan_text(plan: Plan) -> str:
+    rows = [
+        [e.repo, str(e.tier), e.current, e.new, str(e.bump), str(e.commits)] for e in plan.entries
+    ]
+    skipped = [f"    {s.repo} ({s.current})" for s in plan.skipped] or ["    (none)"]
+    lines = [
+        f"Release Plan (run: {plan.run_id})",
+        "---",
+        *table(PLAN_COLUMNS, rows),
+        "",
+        "  Skipped (no unreleased commits):",
+        *skipped,
+        "",
+        f"  Total: {_plural(len(plan.entries), 'repo')}, {_plural(plan.total_commits, 'commit')}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+
+
+def md_escape(text: str) -> str:
+    """Text safe inside a GFM table cell: no HTML, no markup, no pipes, no mentions."""
+    text = " ".join(text.split())
+    text = html.escape(text, quote=True)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    # A zero-width joiner keeps "@team" from becoming a mention or a link.
+    return text.replace("@", "@\u200d")
+
+
+def mermaid_label(text: str) -> str:
+    """Text safe inside a quoted Mermaid label."""
+    return re.sub(r"[^A-Za-z0-9 ._:/+=-]", lambda m: f"#{ord(m.group())};", text)
+
+
+def mermaid_id(repo: str) -> str:
+    return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", repo)
+
+
+MERMAID_CLASSES = {
+    "release": "fill:#dbeafe,stroke:#1d4ed8",
+    "skipped": "fill:#f3f4f6,stroke:#9ca3af,color:#6b7280",
+    "outside": "fill:#ffffff,stroke:#d1d5db,color:#9ca3af,stroke-dasharray:4",
+    "done": "fill:#dcfce7,stroke:#15803d",
+    "running": "fill:#fef9c3,stroke:#a16207",
+    "failed": "fill:#fee2e2,stroke:#b91c1c",
+    "blocked": "fill:#ffedd5,stroke:#c2410c",
+    "pending": "fill:#dbeafe,stroke:#1d4ed8",
+}
+
+
+def mermaid_graph(plan: Plan, status: dict[str, str] | None = None) -> list[str]:
+    """`flowchart LR` of the family, upstream -> downstream, nodes classed by status."""
+    labels = {e.repo: f"{e.repo} {e.current} → {e.new}" for e in plan.entries}
+    classes = dict.fromkeys(plan.graph.repos, "outside")
+    classes |= {s.repo: "skipped" for s in plan.skipped}
+    classes |= {e.repo: "release" for e in plan.entries}
+    classes |= status or {}
+    lines = ["```mermaid", "flowchart LR"]
+    for repo in plan.graph.order():
+        label = mermaid_label(labels.get(repo, repo))
+        lines.append(f'  {mermaid_id(repo)}["{label}"]')
+    lines += [f"  {mermaid_id(up)} --> {mermaid_id(down)}" for up, down in plan.graph.edges()]
+    for name in sorted(set(classes.values())):
+        lines.append(f"  classDef {name} {MERMAID_CLASSES[name]}")
+    for repo in plan.graph.repos:
+        lines.append(f"  class {mermaid_id(repo)} {classes[repo]}")
+    lines.append("```")
+    return lines
+
+
+def why(entry: PlanEntry, limit: int = 3) -> str:
+    """The reason with the commits that drove the bump (at most `limit` of them)."""
+    shown = "; ".join(entry.drivers[:limit])
+    more = f" (+{len(entry.drivers) - limit} more)" if len(entry.drivers) > limit else ""
+    return f"{entry.reason}: {shown}{more}" if shown else entry.reason
+
+
+def plan_markdown(plan: Plan) -> str:
+    header = "| Repo | Tier | Current | New | Bump | Commits | Why |"
+    rows = [
+        f"| {md_escape(e.repo)} | {e.tier} | {md_escape(e.current)} | {md_escape(e.new)} "
+        f"| {e.bump} | {e.commits} | {md_escape(why(e))} |"
+        for e in plan.entries
+    ]
+    skipped = [f"- {md_escape(s.repo)} ({md_escape(s.current)})" for s in plan.skipped]
+    lines = [
+        f"## Release plan `{plan.run_id}`",
+        "",
+        f"Plan hash: `{plan.plan_hash}`",
+        "",
+        header,
+        "| --- | ---: | --- | --- | --- | ---: | --- |",
+        *rows,
+        "",
+        f"**Total:** {_plural(len(plan.entries), 'repo')}, {_plural(plan.total_commits, 'commit')}",
+        "",
+        "### Skipped (no unreleased commits)",
+        "",
+        *(skipped or ["(none)"]),
+        "",
+        "### Dependency graph",
+        "",
+        *mermaid_graph(plan),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def plan_data(plan: Plan) -> dict[str, Any]:
+    return {
+        "run_id": plan.run_id,
+        "plan_hash": plan.plan_hash,
+        "has_work": bool(plan.entries),
+        "selected": list(plan.selected),
+        "entries": [
+            {
+                **e.hash_fields(),
+                "package": e.package,
+                "reason": e.reason,
+                "drivers": list(e.drivers),
+                "cascade_from": list(e.cascade_from),
+                "last_tag": e.last_tag,
+                "head": e.head,
+                "upstreams": list(e.upstreams),
+            }
+            for e in plan.entries
+        ],
+        "skipped": [
+            {"repo": s.repo, "tier": s.tier, "current": s.current, "reason": s.reason}
+            for s in plan.skipped
+        ],
+        "tiers": plan.graph.tiers(),
+        "edges": [list(edge) for edge in plan.graph.edges()],
+    }
+
+
+def plan_json(plan: Plan) -> str:
+    return json.dumps(plan_data(plan), indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,74 @@
+"""Phase 0 and 1 put together: read the workspace, check the graph, and make the plan."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from release_train.adapters import workspace as ws
+from release_train.config import Config
+from release_train.core.graph import Graph, build_graph, check_depends_on, check_tiers
+from release_train.core.plan import Plan, PlanOptions, make_plan, make_run_id
+from release_train.core.versions import Bump
+from release_train.errors import ErrorCode, ReleaseError
+
+
+@dataclass(frozen=True)
+class PlanRequest:
+    repos: Sequence[str] = ()  # empty: all repos (the specification's default, and --all)
+    bump: Bump | None = None
+    run_id: str | None = None
+
+
+def select(config: Config, repos: Sequence[str]) -> list[str]:
+    unknown = sorted(set(repos) - set(config.repos))
+    if unknown:
+        raise ReleaseError(
+            ErrorCode.UNKNOWN_REPO,
+            f"not in the configured family: {', '.join(unknown)}",
+            hint="known repos: " + ", ".join(sorted(config.repos)),
+        )
+    return sorted(set(repos)) if repos else sorted(config.repos)
+
+
+def family_graph(config: Config, workspace: Path, manifests: dict[str, ws.Manifest]) -> Graph:
+    """The derived graph, checked against the config and the rest of the workspace."""
+    graph = build_graph(ws.family_edges(manifests))
+    declared = {r: c.depends_on for r, c in config.repos.items() if c.depends_on is not None}
+    check_depends_on(graph, declared)
+    if config.tiers is not None:
+        check_tiers(graph, config.tiers)
+    stray = ws.unconfigured_dependents(config, workspace, manifests)
+    if stray:
+        repo, package = stray[0]
+        raise ReleaseError(
+            ErrorCode.GRAPH_DRIFT,
+            f"{workspace / repo} depends on family member {package} but is not configured",
+            repo=repo,
+            hint=f"add [repos.{repo}] to the config, or move it out of the workspace",
+        )
+    return graph
+
+
+def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today: date) -> Plan:
+    """The plan for `request` from the clones in `workspace`; nothing there is changed."""
+    if not workspace.is_dir():
+        raise ReleaseError(
+            ErrorCode.USAGE,
+            f"workspace {workspace} is not a directory",
+            hint="--workspace DIR holds one clone per repo, named as the repo",
+        )
+    selected = select(config, request.repos)
+    manifests = ws.read_manifests(config, workspace)
+    graph = family_graph(config, workspace, manifests)
+    scans = ws.scan_repos(config, workspace, manifests, selected)
+    options = PlanOptions(
+        bump=request.bump,
+        zero_major=config.zero_major,
+        prerelease=config.prerelease,
+        cascade=config.cascade,
+    )
+    run_id = request.run_id or make_run_id(selected, today)
+    return make_plan(scans, graph, selected, options, run_id)

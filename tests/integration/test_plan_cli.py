@@ -356,3 +356,26 @@ def test_console_script_reports_errors_without_traceback(tmp_path: Path) -> None
     assert done.returncode == 2
     assert done.stderr.startswith("error[CONFIG_NOT_FOUND]: ")
     assert "Traceback" not in done.stderr
+
+
+def test_tag_on_an_unmerged_branch_is_not_the_last_release(
+    sample_family: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spi = sample_family / "omnibase_spi"
+    git(spi, "checkout", "-q", "-b", "hotfix", "omnibase_spi/v1.2.0")
+    RepoBuilder(spi, branch="hotfix", commits=9, clock=1800000000).commit(["fix: hotfix only"])
+    git(spi, "tag", "omnibase_spi/v9.0.0")
+    git(spi, "tag", "omnibase_spi/v8.0.0", "main")  # ahead of nothing: it *is* HEAD of main
+    git(spi, "checkout", "-q", "main")
+    _, out, _ = run_cli(capsys, *plan_args(sample_family, "omnibase_spi", "--format", "json"))
+    assert json.loads(out)["skipped"] == [
+        {"repo": "omnibase_spi", "tier": 1, "current": "8.0.0", "reason": "NOTHING_TO_RELEASE"}
+    ]
+    git(spi, "tag", "-d", "omnibase_spi/v8.0.0")
+    _, out, _ = run_cli(capsys, *plan_args(sample_family, "omnibase_spi", "--format", "json"))
+    entry = json.loads(out)["entries"][0]
+    assert (entry["last_tag"], entry["current"], entry["commits"]) == (
+        "omnibase_spi/v1.2.0",
+        "1.2.0",
+        3,
+    )

@@ -52,34 +52,53 @@ def head(repo: Path) -> str:
     return git(repo, "rev-parse", "--verify", "HEAD^{commit}").strip()
 
 
-def merged_tags(repo: Path, globs: Sequence[str]) -> list[TagRef]:
-    """Tags matching any of `globs` that are reachable from HEAD, sorted by name."""
+def tags(repo: Path, globs: Sequence[str]) -> list[TagRef]:
+    """Tags matching any of `globs`, sorted by name; reachability is checked by `log_since`.
+
+    `for-each-ref --merged HEAD` would check it here, but it walks the whole history for
+    every call, which costs as much as the log itself on long histories.
+    """
     if not globs:
         return []
     out = git(
         repo,
         "for-each-ref",
-        "--merged",
-        "HEAD",
         f"--format=%(refname:strip=2){_FIELD}%(objectname){_FIELD}%(*objectname)",
         *(f"refs/tags/{glob}" for glob in globs),
     )
-    tags = []
+    found = []
     for line in out.splitlines():
         name, obj, peeled = line.split(_FIELD)
-        tags.append(TagRef(name, peeled or obj))
-    return sorted(tags, key=lambda t: t.name)
+        found.append(TagRef(name, peeled or obj))
+    return sorted(found, key=lambda t: t.name)
 
 
-def log_since(repo: Path, since: str | None) -> list[LoggedCommit]:
-    """Every commit in `since..HEAD` (all of HEAD's history when `since` is None), oldest first."""
-    revs = [f"{since}..HEAD"] if since else ["HEAD"]
-    out = git(repo, "log", "--reverse", f"--format={_RECORD}%H{_FIELD}%B", *revs, "--")
-    commits = []
+@dataclass(frozen=True)
+class Range:
+    commits: list[LoggedCommit]  # oldest first
+    reachable: bool  # `since` is an ancestor of HEAD (always True without `since`)
+
+
+def log_since(repo: Path, since: str | None) -> Range:
+    """Every commit in `since..HEAD` (all of HEAD's history without `since`), in one call.
+
+    `--boundary` marks the commits where the walk stopped with "-": `since` is among
+    them exactly when it is an ancestor of HEAD, so the same call checks reachability.
+    """
+    revs = [f"{since}..HEAD", "--boundary"] if since else ["HEAD"]
+    out = git(repo, "log", "--reverse", f"--format={_RECORD}%m%H{_FIELD}%B", *revs, "--")
+    commits, boundary = [], set()
     for record in out.split(_RECORD)[1:]:
-        sha, _, message = record.partition(_FIELD)
-        commits.append(LoggedCommit(sha, message.rstrip("\n")))
-    return commits
+        mark, sha = record[0], record[1:41]
+        if mark == "-":
+            boundary.add(sha)
+        else:
+            commits.append(LoggedCommit(sha, record[42:].rstrip("\n")))
+    if since is None:
+        return Range(commits, True)
+    # An empty range has no boundary: `since` is then HEAD itself or not reachable from it.
+    reachable = since in boundary if commits else since == head(repo)
+    return Range(commits, reachable)
 
 
 def show_file(repo: Path, rev: str, path: str) -> str | None:

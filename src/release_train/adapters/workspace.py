@@ -35,6 +35,9 @@ class LastRelease:
     version: str
 
 
+NONE = LastRelease(None, None, NO_RELEASE)
+
+
 def repo_path(workspace: Path, repo: str) -> Path:
     path = workspace / repo
     if not git.is_repository(path):
@@ -64,27 +67,26 @@ def read_manifest(config: Config, workspace: Path, repo: str) -> Manifest:
     return Manifest(repo, package, frozenset(requirement_names(text)))
 
 
-def last_release(config: Config, path: Path, repo: str, package: str) -> LastRelease:
-    """The highest release reachable from HEAD: the tag format first, then legacy patterns."""
+def release_candidates(config: Config, path: Path, repo: str) -> list[LastRelease]:
+    """Release tags, best first: the tag format's by version, then each legacy pattern's."""
     templates = [config.tag_template(repo), *config.legacy_tag_patterns]
-    tags = git.merged_tags(path, sorted({tag_glob(t, repo) for t in templates}))
+    found = git.tags(path, sorted({tag_glob(t, repo) for t in templates}))
+    candidates = []
     for template in templates:
-        found = []
-        for tag in tags:
-            version = version_from_tag(template, repo, tag.name)
-            if version is not None:
-                found.append((version, tag))
-        if found:
-            version, tag = max(found, key=lambda pair: pair[0])
-            return LastRelease(tag.name, tag.commit, str(version))
-    return LastRelease(None, None, NO_RELEASE)
+        versions = [(v, t) for t in found if (v := version_from_tag(template, repo, t.name))]
+        for version, tag in sorted(versions, key=lambda pair: pair[0], reverse=True):
+            candidates.append(LastRelease(tag.name, tag.commit, str(version)))
+    return candidates
 
 
 def scan_repo(config: Config, workspace: Path, manifest: Manifest) -> RepoScan:
-    """The last release and the commits since, in one `git log` call."""
+    """The last release reachable from HEAD and the commits since, usually in one `git log`."""
     path = repo_path(workspace, manifest.repo)
-    last = last_release(config, path, manifest.repo, manifest.package)
-    commits = git.log_since(path, last.commit)
+    for last in [*release_candidates(config, path, manifest.repo), NONE]:
+        found = git.log_since(path, last.commit)
+        if found.reachable:  # a tag on an unmerged branch is not this branch's release
+            break
+    commits = found.commits
     head = commits[-1].sha if commits else git.head(path)
     return RepoScan(
         repo=manifest.repo,

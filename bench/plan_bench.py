@@ -10,6 +10,7 @@ their ratio, and the time of commitizen (`cz bump --dry-run`) and python-semanti
 from __future__ import annotations
 
 import argparse
+import functools
 import shutil
 import statistics
 import subprocess
@@ -145,7 +146,7 @@ def main() -> int:
         if shutil.which(argv[0]) is None:
             print(f"{name:40} not installed (pip install 'release-train[bench]')")
             continue
-        peer = timed(lambda argv=argv: run_tool(argv, one), args.repeat)
+        peer = timed(functools.partial(run_tool, argv, one), args.repeat)
         ratio = plan_s / peer
         print(f"{name:40} {peer:8.3f} s on ONE repo; plan of SIX / it = {ratio:.2f}")
     return 0

@@ -104,11 +104,20 @@ class Config(_Model):
     )
     prerelease: Prerelease | None = Field(None, description="a, b or rc: make pre-releases.")
     branch: str = Field("main", description="The branch releases are cut from and merged into.")
-    failure_policy: FailurePolicy = Field(FailurePolicy.FAIL_FAST)
-    max_parallel: int = Field(1, ge=1, le=16)
-    gate: GateKind = Field(GateKind.ENVIRONMENT)
+    failure_policy: FailurePolicy = Field(
+        FailurePolicy.FAIL_FAST,
+        description="fail-fast: block the rest of the tier and later tiers; keep-going: "
+        "block only dependents.",
+    )
+    max_parallel: int = Field(
+        1,
+        ge=1,
+        le=16,
+        description="1: the specification's strict order; N: repos whose upstreams are done.",
+    )
+    gate: GateKind = Field(GateKind.ENVIRONMENT, description="How a release is approved.")
     index_url: str = Field("https://pypi.org/simple/", description="Simple API of the index.")
-    slack: SlackConfig = Field(default_factory=SlackConfig)
+    slack: SlackConfig = Field(default_factory=SlackConfig, description="Slack gate and summary.")
 
     @field_validator("tag_format")
     @classmethod

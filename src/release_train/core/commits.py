@@ -63,6 +63,7 @@ class Commit(NamedTuple):
 
     message: str
     sha: str
+    subject: str  # the first meaningful line, as written
     kind: Kind
     type: str | None
     scope: str | None
@@ -74,13 +75,9 @@ class Commit(NamedTuple):
     reverts: str | None
 
     @property
-    def subject(self) -> str:
-        return _split_subject(self.message)[0]
-
-    @property
     def is_change(self) -> bool:
         """Merges repeat commits already in the range, and release commits are ours."""
-        return self.kind not in (Kind.RELEASE, Kind.MERGE)
+        return self.kind is not Kind.RELEASE and self.kind is not Kind.MERGE
 
     @property
     def breaking_notes(self) -> tuple[str, ...]:
@@ -92,24 +89,28 @@ class Commit(NamedTuple):
 
 def parse_commit(message: str, sha: str = "") -> Commit:
     """Parse a whole message (subject, body, footers) per Conventional Commits 1.0."""
-    subject, rest = _split_subject(message)
     # Most messages are one line: skip the paragraph and footer work for them (plan speed).
-    body, footers = _split_footers(rest) if any(line.strip() for line in rest) else ("", ())
+    if "\n" not in message and "\r" not in message and not message.startswith("#"):
+        subject, body, footers = message.strip(), "", ()
+    else:
+        subject, rest = _split_subject(message)
+        body, footers = _split_footers(rest) if any(line.strip() for line in rest) else ("", ())
     title, pr_number = _strip_pr_suffix(subject)
     fields = _classify(subject, title)
     return Commit(
-        message=message,
-        sha=sha,
-        kind=fields.get("kind", Kind.OTHER),
-        type=fields.get("type"),
-        scope=fields.get("scope"),
+        message,
+        sha,
+        subject,
+        fields.get("kind", Kind.OTHER),
+        fields.get("type"),
+        fields.get("scope"),
         # A BREAKING CHANGE footer is breaking whatever the subject looks like (CC 1.0 §12).
-        breaking=bool(fields.get("bang")) or any(footer.is_breaking for footer in footers),
-        description=fields.get("description", title),
-        body=body,
-        footers=footers,
-        pr_number=fields.get("pr_number", pr_number),
-        reverts=fields.get("reverts"),
+        fields.get("bang", False) or any(footer.is_breaking for footer in footers),
+        fields.get("description", title),
+        body,
+        footers,
+        fields.get("pr_number", pr_number),
+        fields.get("reverts"),
     )
 
 

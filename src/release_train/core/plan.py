@@ -13,6 +13,10 @@ from release_train.core.graph import Graph
 from release_train.core.versions import Bump, Prerelease, infer_bump, next_version
 
 
+# A patch release is driven by every change; the plan names the first few, the reason counts.
+MAX_DRIVERS = 20
+
+
 @dataclass(frozen=True)
 class RepoScan:
     """What the scan found in one repo: its last release and the commits since."""
@@ -43,7 +47,7 @@ class PlanEntry:
     bump: Bump
     commits: int  # unreleased changes (the tool's own release commits and merges excluded)
     reason: str
-    drivers: tuple[str, ...]  # "<short sha> <subject>" of the commits that decided the bump
+    drivers: tuple[str, ...]  # "<short sha> <subject>" of (the first MAX_DRIVERS) deciding commits
     cascade_from: tuple[str, ...]  # same-run upstreams that caused a cascade release
     last_tag: str | None
     head: str
@@ -119,7 +123,7 @@ def _decide(
     decision = infer_bump(scan.commits)
     if decision.bump is not None:
         bump, reason = decision.bump, decision.reason
-        drivers = tuple(_short(c) for c in decision.drivers)
+        drivers = tuple(_short(c) for c in decision.drivers[:MAX_DRIVERS])
         cascade_from: tuple[str, ...] = ()
     elif options.cascade and released_upstreams:
         bump, drivers = Bump.PATCH, ()

@@ -90,8 +90,9 @@ class Commit(NamedTuple):
 def parse_commit(message: str, sha: str = "") -> Commit:
     """Parse a whole message (subject, body, footers) per Conventional Commits 1.0."""
     # Most messages are one line: skip the paragraph and footer work for them (plan speed).
+    footers: tuple[Footer, ...] = ()
     if "\n" not in message and "\r" not in message and not message.startswith("#"):
-        subject, body, footers = message.strip(), "", ()
+        subject, body = message.strip(), ""
     else:
         subject, rest = _split_subject(message)
         body, footers = _split_footers(rest) if any(line.strip() for line in rest) else ("", ())

@@ -12,7 +12,6 @@ from release_train.core.commits import Commit
 from release_train.core.graph import Graph
 from release_train.core.versions import Bump, Prerelease, infer_bump, next_version
 
-
 # A patch release is driven by every change; the plan names the first few, the reason counts.
 MAX_DRIVERS = 20
 

@@ -379,3 +379,49 @@ def test_tag_on_an_unmerged_branch_is_not_the_last_release(
         "1.2.0",
         3,
     )
+
+
+def test_dynamic_version_in_a_subdirectory_is_read_from_the_tag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workspace = tmp_path / "ws"
+    pyproject = '[project]\nname = "Tool.Kit"\ndynamic = ["version"]\ndependencies = []\n'
+    builder = RepoBuilder(workspace / "toolkit").init()
+    builder.commit([Change("chore: init", {"python/pyproject.toml": pyproject})])
+    builder.tag("toolkit/v2.0")  # versions like "2.0" are PEP 440 too (DESIGN defect 4)
+    builder.commit(["feat: new api\n\nBREAKING CHANGE: drops the old one"])
+    config = tmp_path / "release-train.toml"
+    config.write_text('owner = "o"\n[repos.toolkit]\npyproject = "python/pyproject.toml"\n')
+    code, out, err = run_cli(
+        capsys, "plan", "--config", str(config), "--workspace", str(workspace), "--format", "json"
+    )
+    assert (code, err) == (0, "")
+    entry = json.loads(out)["entries"][0]
+    assert (entry["package"], entry["current"], entry["new"], entry["bump"]) == (
+        "Tool.Kit",
+        "2.0",
+        "3.0.0",
+        "major",
+    )
+
+
+def test_missing_pyproject_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    RepoBuilder(tmp_path / "ws" / "bare").init().commit(["chore: nothing"])
+    config = tmp_path / "release-train.toml"
+    config.write_text('owner = "o"\n[repos.bare]\n')
+    code, _, err = run_cli(
+        capsys, "plan", "--config", str(config), "--workspace", str(tmp_path / "ws")
+    )
+    assert code == 2
+    assert err.startswith("error[PYPROJECT_INVALID] (bare): bare has no pyproject.toml at HEAD")
+
+
+def test_missing_clone_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "ws").mkdir()
+    config = tmp_path / "release-train.toml"
+    config.write_text('owner = "o"\n[repos.absent]\n')
+    code, _, err = run_cli(
+        capsys, "plan", "--config", str(config), "--workspace", str(tmp_path / "ws")
+    )
+    assert code == 2 and err.startswith("error[REPO_NOT_FOUND] (absent): ")
+    assert "hint: clone absent into" in err

@@ -19,6 +19,7 @@ from release_train.core.versions import Bump, Prerelease
 from release_train.errors import ErrorCode, ExitStatus, ReleaseError
 from release_train.planning import PlanRequest, plan_workspace
 from release_train.preflight import load_state_document, validate_gate_token, validate_run_id
+from release_train.sandbox import cli as sandbox_cli
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -144,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     release.add_argument("--skip-pypi-wait", action="store_true")
     release.add_argument("--pypi-timeout-minutes", type=int, default=10)
     release.set_defaults(handler=cmd_release)
+
+    sandbox_cli.add_parser(sub)
 
     family = sub.add_parser("sample-family", help="write the six-repo sample family to DIR")
     family.add_argument("dir", type=Path)

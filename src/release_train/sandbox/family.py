@@ -51,7 +51,7 @@ def pyproject_text(spec: RepoSpec) -> str:
     optional_table = f"\n[project.optional-dependencies]\n{optional}" if optional else ""
     return (
         "[build-system]\n"
-        'requires = ["flit_core>=3.4,<4"]\n'
+        'requires = ["flit_core>=3.4"]\n'
         'build-backend = "flit_core.buildapi"\n\n'
         "[project]\n"
         f'name = "{spec.package}"\n'

@@ -1,0 +1,129 @@
+"""Shared fixtures of the sandbox tests: the index, the Slack stand-in and tiny real repos."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import pytest
+from slack_sdk import WebClient
+
+from release_train.sandbox.builder import Change, RepoBuilder
+from release_train.sandbox.family import Hook
+from release_train.sandbox.index import IndexServer, free_port
+from release_train.sandbox.slack import SlackStandIn
+
+# Any real deployment pins the backend; the tiny repos accept whatever flit_core is installed.
+BACKEND = '[build-system]\nrequires = ["flit_core>=3.4"]\nbuild-backend = "flit_core.buildapi"\n'
+
+
+def pyproject(name: str, version: str, requires: Sequence[str] = ()) -> str:
+    deps = ", ".join(f'"{r}"' for r in requires)
+    return (
+        f'{BACKEND}\n[project]\nname = "{name}"\nversion = "{version}"\n'
+        f'description = "{name}, a tiny test package"\nrequires-python = ">=3.11"\n'
+        f"dependencies = [{deps}]\n"
+    )
+
+
+def project_files(name: str, version: str, requires: Sequence[str] = ()) -> dict[str, str]:
+    module = name.replace("-", "_")
+    return {
+        "pyproject.toml": pyproject(name, version, requires),
+        f"src/{module}/__init__.py": f'"""{name}."""\n\nNAME = "{name}"\n',
+    }
+
+
+def build_tiny_repo(
+    dest: Path,
+    name: str,
+    version: str,
+    tag: str,
+    requires: Sequence[str] = (),
+    *,
+    before_tag: Hook | None = None,
+    after_tag: Hook | None = None,
+) -> Path:
+    """A repo like the sample family's, in miniature: a released tag and one commit after it."""
+    module = name.replace("-", "_")
+    builder = RepoBuilder(dest / module).init()
+    builder.commit([Change("feat: first release", project_files(name, version, requires))])
+    if before_tag:
+        before_tag(builder.path, tag)
+        builder.commits += 1
+    builder.tag(tag)
+    if after_tag:
+        after_tag(builder.path, tag)
+    builder.commit(["fix: something after the release"])
+    return builder.path
+
+
+def tiny_family(
+    dest: Path, *, before_tag: Hook | None = None, after_tag: Hook | None = None
+) -> list[Path]:
+    """Two repos, upstream first: `alpha_core` and `beta_app` that depends on it."""
+    dest.mkdir(parents=True, exist_ok=True)
+    return [
+        build_tiny_repo(
+            dest,
+            "alpha-core",
+            "1.0.0",
+            "alpha_core/v1.0.0",
+            before_tag=before_tag,
+            after_tag=after_tag,
+        ),
+        build_tiny_repo(
+            dest,
+            "beta-app",
+            "0.1.0",
+            "v0.1.0",
+            ["alpha-core>=1.0"],
+            before_tag=before_tag,
+            after_tag=after_tag,
+        ),
+    ]
+
+
+@pytest.fixture
+def index_server(tmp_path: Path) -> Iterator[IndexServer]:
+    with IndexServer(tmp_path / "index") as server:
+        yield server
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as stand_in:
+        yield stand_in
+
+
+@pytest.fixture
+def slack_client(slack: SlackStandIn) -> WebClient:
+    return WebClient(token=slack.bot_token, base_url=slack.api_url)
+
+
+@pytest.fixture
+def offline_env() -> dict[str, str]:
+    """Proxy variables that make every non-loopback request fail: proof of offline work."""
+    dead = f"http://127.0.0.1:{free_port()}"
+    return {
+        "HTTP_PROXY": dead,
+        "HTTPS_PROXY": dead,
+        "ALL_PROXY": dead,
+        "http_proxy": dead,
+        "https_proxy": dead,
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+
+
+TinyRepo = Callable[..., Path]
+
+
+@pytest.fixture
+def tiny_repo(tmp_path: Path) -> TinyRepo:
+    """Build a tiny released repo under tmp_path/repos: `tiny_repo(name, version, tag)`."""
+
+    def make(name: str, version: str, tag: str, requires: Sequence[str] = ()) -> Path:
+        return build_tiny_repo(tmp_path / "repos", name, version, tag, requires)
+
+    return make

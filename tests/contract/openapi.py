@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jsonschema.validators import extend  # type: ignore[import-untyped]
+from jsonschema.validators import extend
 from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 from referencing import Registry
 from referencing.jsonschema import DRAFT4

@@ -110,7 +110,7 @@ def scan_repos(
 ) -> dict[str, RepoScan]:
     if not repos:
         return {}
-    with ThreadPoolExecutor(max_workers=min(8, len(repos))) as pool:
+    with ThreadPoolExecutor(max_workers=min(6, len(repos))) as pool:
         found = list(pool.map(lambda r: scan_repo(config, workspace, manifests[r]), repos))
     return {s.repo: s for s in found}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import NamedTuple, TypedDict
+from typing import NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
@@ -97,23 +97,23 @@ def parse_commit(message: str, sha: str = "") -> Commit:
     """Parse a whole message (subject, body, footers) per Conventional Commits 1.0."""
     subject = _split_subject(message)[0]
     title, pr_number = _strip_pr_suffix(subject)
-    fields = _classify(subject, title)
+    kind, cc_type, scope, bang, description, merged_pr, reverts = _classify(subject, title)
     # A BREAKING CHANGE footer is breaking whatever the subject looks like (CC 1.0 §12);
     # both of its tokens contain "BREAKING", so other messages skip the footer parse.
-    breaking = fields.get("bang", False) or (
+    breaking = bang or (
         "BREAKING" in message and any(f.is_breaking for f in _body_and_footers(message)[1])
     )
     return Commit(
         message,
         sha,
         subject,
-        fields.get("kind", Kind.OTHER),
-        fields.get("type"),
-        fields.get("scope"),
+        kind,
+        cc_type,
+        scope,
         breaking,
-        fields.get("description", title),
-        fields.get("pr_number", pr_number),
-        fields.get("reverts"),
+        title if description is None else description,
+        pr_number if merged_pr is None else merged_pr,
+        reverts,
     )
 
 
@@ -137,14 +137,9 @@ def parse_release_subject(subject: str) -> tuple[str, str] | None:
     return match["repo"], match["version"]
 
 
-class _Fields(TypedDict, total=False):
-    kind: Kind
-    type: str
-    scope: str | None
-    bang: bool
-    description: str
-    pr_number: int
-    reverts: str | None
+# kind, type, scope, "!", description (None: the title), merged PR, reverted subject.
+_Fields = tuple[Kind, str | None, str | None, bool, str | None, int | None, str | None]
+_OTHER: _Fields = (Kind.OTHER, None, None, False, None, None, None)
 
 
 def _classify(subject: str, title: str) -> _Fields:
@@ -152,28 +147,23 @@ def _classify(subject: str, title: str) -> _Fields:
     otherwise read as CC or other. Cheap prefix tests run before each regex."""
     if subject.startswith("Merge "):
         if merge := _MERGE_PR.fullmatch(subject):
-            return {"kind": Kind.MERGE, "description": subject, "pr_number": int(merge["pr"])}
+            return (Kind.MERGE, None, None, False, subject, int(merge["pr"]), None)
         if _MERGE.fullmatch(subject):
-            return {"kind": Kind.MERGE, "description": subject}
+            return (Kind.MERGE, None, None, False, subject, None, None)
     if subject.startswith("release: ") and parse_release_subject(subject) is not None:
-        return {"kind": Kind.RELEASE}
+        return (Kind.RELEASE, None, None, False, None, None, None)
     if title.startswith('Revert "') and (revert := _GIT_REVERT.fullmatch(title)):
-        return {"kind": Kind.REVERT, "reverts": revert["subject"]}
+        return (Kind.REVERT, None, None, False, None, None, revert["subject"])
     header = _HEADER.fullmatch(title)
     if header is None:
-        return {}
+        return _OTHER
     cc_type = header["type"].lower()
     description = header["desc"].strip()
     # `revert: <subject>` is kept a REVERT (not CONVENTIONAL) so that both spellings of a
     # revert read the same; its type, scope and "!" are still parsed as CC.
-    return {
-        "kind": Kind.REVERT if cc_type == "revert" else Kind.CONVENTIONAL,
-        "type": cc_type,
-        "scope": header["scope"],
-        "bang": header["bang"] is not None,
-        "description": description,
-        "reverts": description if cc_type == "revert" else None,
-    }
+    kind = Kind.REVERT if cc_type == "revert" else Kind.CONVENTIONAL
+    reverts = description if kind is Kind.REVERT else None
+    return (kind, cc_type, header["scope"], header["bang"] is not None, description, None, reverts)
 
 
 def _split_subject(message: str) -> tuple[str, list[str]]:
@@ -245,6 +235,8 @@ def _footers(lines: list[str]) -> tuple[Footer, ...]:
 
 def _strip_pr_suffix(subject: str) -> tuple[str, int | None]:
     """GitHub squash titles end with ` (#123)`: the PR number, and the title without it."""
+    if not subject.endswith(")"):
+        return subject, None
     # A search for the literal "(#" stays linear on long subjects, unlike a lazy `.*?` prefix.
     match = _PR_SUFFIX.search(subject)
     if match is None:

@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import urljoin, urlsplit
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
 from release_train.errors import ErrorCode, ReleaseError
+from release_train.sandbox.service import Service
 
 START_ATTEMPTS = 3  # a free port can be taken between probing it and pypiserver binding it
 HTTP_TIMEOUT = 30.0
@@ -206,7 +206,7 @@ class IndexClient:
             ) from exc
 
 
-class IndexServer(IndexClient):
+class IndexServer(IndexClient, Service):
     """`pypi-server run` on 127.0.0.1:<free port>, serving and accepting files in `root/packages`.
 
     Upload needs no credentials (`-a . -P .`) and there is no fallback to PyPI, so a
@@ -224,18 +224,6 @@ class IndexServer(IndexClient):
     @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
-
-    def __enter__(self) -> IndexServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self, timeout: float = 30.0) -> None:
         """Start pypiserver and return once its health endpoint answers."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from types import TracebackType
 
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox.github.client import SandboxAdmin
@@ -13,11 +12,12 @@ from release_train.sandbox.github.frontend import Frontend
 from release_train.sandbox.github.server import HttpServer
 from release_train.sandbox.github.shapes import Urls
 from release_train.sandbox.github.workflows import WorkflowRunner
+from release_train.sandbox.service import Service
 
 __all__ = ["GitHubStandIn", "Publisher", "SandboxAdmin", "release_version"]
 
 
-class GitHubStandIn:
+class GitHubStandIn(Service):
     """GitHub on 127.0.0.1: `start()` serves it on a free port, `stop()` ends every thread.
 
     Bare repos live in `root/git/<owner>/<repo>.git`; the records (PRs, CI, runs, tokens)
@@ -77,18 +77,6 @@ class GitHubStandIn:
         if self.forge.runner is not None:
             self.forge.runner.stop()
         self.forge.store.save()
-
-    def __enter__(self) -> GitHubStandIn:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def add_repo(self, name: str, source: Path) -> None:
         """Host a bare clone of `source` (branches, tags) as `owner/name`, default branch main."""

@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from release_train.sandbox.service import Service
 from release_train.sandbox.slack.workspace import (
     BOT,
     JSON,
@@ -30,7 +31,7 @@ from release_train.sandbox.slack.workspace import (
 )
 
 
-class SlackStandIn:
+class SlackStandIn(Service):
     """The Web API under `/api/` and the admin API under `/_sandbox/slack/` on one port."""
 
     def __init__(
@@ -84,13 +85,6 @@ class SlackStandIn:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
-
-    def __enter__(self) -> SlackStandIn:
-        self.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # The admin operations, callable in-process as well as over HTTP.
     def post_reply(

@@ -32,7 +32,7 @@ class GitHubStandIn(Service):
         self.forge = Forge(root, owner, publisher)
         self.faults = FaultPlan()
         self.frontend = Frontend(self.forge, self.faults)
-        writable = [t for t in self.forge.store.state.tokens if not t.read_only]
+        writable = [t for t in self.forge.store.state.tokens if not t.read_only and not t.actions]
         self.token = writable[0].token if writable else self.forge.store.add_token()
         self._server: HttpServer | None = None
 
@@ -82,8 +82,9 @@ class GitHubStandIn(Service):
         """Host a bare clone of `source` (branches, tags) as `owner/name`, default branch main."""
         self.forge.add_repo(name, source)
 
-    def make_token(self, *, read_only: bool = False) -> str:
-        return self.forge.store.add_token(read_only=read_only)
+    def make_token(self, *, read_only: bool = False, actions: bool = False) -> str:
+        """A new token; `actions=True` makes one that behaves like a workflow's GITHUB_TOKEN."""
+        return self.forge.store.add_token(read_only=read_only, actions=actions)
 
     def set_publish_delay(self, seconds: float) -> None:
         with self.forge.store.lock:

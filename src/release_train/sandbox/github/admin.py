@@ -168,8 +168,10 @@ def clear_log(front: Frontend, params: dict[str, str], body: Any) -> Any:
 
 
 def make_token(front: Frontend, params: dict[str, str], body: Any) -> Any:
-    read_only = bool(body.get("read_only", False)) if isinstance(body, dict) else False
-    return {"token": front.forge.store.add_token(read_only=read_only), "read_only": read_only}
+    body = body if isinstance(body, dict) else {}
+    read_only, actions = bool(body.get("read_only", False)), bool(body.get("actions", False))
+    token = front.forge.store.add_token(read_only=read_only, actions=actions)
+    return {"token": token, "read_only": read_only, "actions": actions}
 
 
 def add_repo(front: Frontend, params: dict[str, str], body: Any) -> Any:

@@ -148,8 +148,9 @@ class SandboxAdmin:
     def seed_faults(self, seed: int) -> None:
         self._call("POST", "/faults/seed", {"seed": seed})
 
-    def make_token(self, *, read_only: bool = False) -> str:
-        return str(self._call("POST", "/tokens", {"read_only": read_only})["token"])
+    def make_token(self, *, read_only: bool = False, actions: bool = False) -> str:
+        body = {"read_only": read_only, "actions": actions}
+        return str(self._call("POST", "/tokens", body)["token"])
 
     def add_repo(self, name: str, source: Path) -> None:
         self._call("POST", "/repos", {"name": name, "source": str(source)})

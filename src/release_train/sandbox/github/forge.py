@@ -15,7 +15,7 @@ from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox.github import ci
 from release_train.sandbox.github.api import not_found
 from release_train.sandbox.github.bare import BareRepo
-from release_train.sandbox.github.model import RepoRecord, Store
+from release_train.sandbox.github.model import RepoRecord, Store, TokenRecord
 from release_train.sandbox.github.shapes import Urls
 
 if TYPE_CHECKING:
@@ -85,8 +85,8 @@ class Forge:
         return bare.git("symbolic-ref", "--short", "HEAD").strip()
 
     @contextmanager
-    def watching(self, name: str) -> Iterator[None]:
-        """Diff the refs of `name` around a change and raise the events GitHub would."""
+    def watching(self, name: str, actor: TokenRecord | None = None) -> Iterator[None]:
+        """Diff the refs of `name` around a change by `actor` and raise the events GitHub would."""
         bare = self.repos[name]
         with bare.lock:
             before = bare.refs()
@@ -94,19 +94,26 @@ class Forge:
                 yield
             finally:
                 after = bare.refs()
-        self.refs_changed(name, before, after)
+        self.refs_changed(name, before, after, actor)
 
-    def refs_changed(self, name: str, before: dict[str, str], after: dict[str, str]) -> None:
+    def refs_changed(
+        self,
+        name: str,
+        before: dict[str, str],
+        after: dict[str, str],
+        actor: TokenRecord | None = None,
+    ) -> None:
+        triggers = actor is None or actor.triggers_workflows
         for ref in sorted(set(before) | set(after)):
             old, new = before.get(ref), after.get(ref)
             if old == new or new is None:
                 continue
             if ref.startswith("refs/heads/"):
-                self._branch_moved(name, ref.removeprefix("refs/heads/"), new)
-            elif ref.startswith("refs/tags/") and old is None:
+                self._branch_moved(name, ref.removeprefix("refs/heads/"), new, run_ci=triggers)
+            elif ref.startswith("refs/tags/") and old is None and triggers:
                 self._tag_created(name, ref.removeprefix("refs/tags/"))
 
-    def _branch_moved(self, name: str, branch: str, sha: str) -> None:
+    def _branch_moved(self, name: str, branch: str, sha: str, *, run_ci: bool) -> None:
         """A push to a PR's head branch synchronises the PR and runs CI on the new head."""
         now = time.time()
         with self.store.lock:
@@ -118,7 +125,7 @@ class Forge:
             for pr in moved:
                 pr.head_sha = sha
                 pr.updated_at = now
-        if moved:
+        if moved and run_ci:
             ci.start(self, name, sha)
 
     def _tag_created(self, name: str, tag: str) -> None:

@@ -79,7 +79,7 @@ def create_ref(forge: Forge, req: Request) -> Reply:
     kind = bare.object_type(sha) if _SHA.match(sha) else None
     if kind is None:
         raise ApiError(422, "Object does not exist")
-    with forge.watching(record.name):
+    with forge.watching(record.name, req.token):
         if not bare.update_ref(name, sha, None):
             raise ApiError(422, "Reference already exists")
     return Reply(201, ref_json(forge, record.name, name, sha, kind))
@@ -92,7 +92,7 @@ def update_ref(forge: Forge, req: Request) -> Reply:
     kind = bare.object_type(sha) if _SHA.match(sha) else None
     if kind is None:
         raise ApiError(422, "Object does not exist")
-    with forge.watching(record.name):
+    with forge.watching(record.name, req.token):
         old = bare.refs().get(name)
         if old is None:
             raise ApiError(422, "Reference does not exist")
@@ -107,7 +107,7 @@ def update_ref(forge: Forge, req: Request) -> Reply:
 def delete_ref(forge: Forge, req: Request) -> Reply:
     record, bare = forge.repo(req.params["owner"], req.params["repo"])
     name = "refs/" + req.params["ref"]
-    with forge.watching(record.name):
+    with forge.watching(record.name, req.token):
         old = bare.refs().get(name)
         if old is None or not bare.delete_ref(name, old):
             raise ApiError(422, "Reference does not exist")

@@ -70,7 +70,7 @@ def serve(forge: Forge, request: GitRequest, token: TokenRecord | None) -> Raw:
         return _denied(403, f"Write access to repository not granted to {token.login}.")
     path_info = f"/{forge.owner}/{name}.git{match['rest']}"
     if pushing and request.method == "POST":
-        with forge.watching(name):
+        with forge.watching(name, token):
             return _backend(forge, request, path_info, token)
     return _backend(forge, request, path_info, token)
 

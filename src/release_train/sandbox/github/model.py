@@ -13,6 +13,7 @@ CiConclusion = Literal["success", "failure", "none"]
 CiMode = Literal["checks", "statuses", "both"]
 PublishMode = Literal["tag", "dispatch", "none"]
 DEFAULT_LOGIN = "release-train-bot"
+ACTIONS_LOGIN = "github-actions[bot]"
 
 
 class CiSettings(BaseModel):
@@ -144,6 +145,13 @@ class TokenRecord(BaseModel):
     token: str
     read_only: bool = False
     login: str = DEFAULT_LOGIN
+    # A workflow's GITHUB_TOKEN: what it pushes, tags or opens starts no workflow run
+    # (no CI, no tag-triggered publish); only workflow_dispatch still does (DESIGN defect 12).
+    actions: bool = False
+
+    @property
+    def triggers_workflows(self) -> bool:
+        return not self.actions
 
 
 class WorldState(BaseModel):
@@ -197,8 +205,12 @@ class Store:
                     return record
         return None
 
-    def add_token(self, *, read_only: bool = False, login: str = DEFAULT_LOGIN) -> str:
-        record = TokenRecord(token=new_token(), read_only=read_only, login=login)
+    def add_token(
+        self, *, read_only: bool = False, login: str = DEFAULT_LOGIN, actions: bool = False
+    ) -> str:
+        if actions:
+            login = ACTIONS_LOGIN
+        record = TokenRecord(token=new_token(), read_only=read_only, login=login, actions=actions)
         with self.lock:
             self.state.tokens.append(record)
         return record.token

@@ -215,7 +215,8 @@ def create_pull(forge: Forge, req: Request) -> Reply:
             updated_at=now,
         )
         forge.store.state.pulls.append(pr)
-    ci.start(forge, record.name, head_sha)
+    if req.token.triggers_workflows:  # a PR opened with GITHUB_TOKEN runs no workflows
+        ci.start(forge, record.name, head_sha)
     return Reply(201, pull_json(forge, pr, full=True))
 
 
@@ -236,15 +237,17 @@ def update_pull(forge: Forge, req: Request) -> Reply:
                 raise validation_failed("PullRequest", "invalid", field="base")
             pr.base_ref = str(base)
         state = req.json_field("state")
+        reopened = False
         if state == "closed" and pr.state == "open":
             pr.state, pr.closed_at = "closed", time.time()
         elif state == "open" and pr.state == "closed" and not pr.merged:
-            pr.state, pr.closed_at = "open", None
+            pr.state, pr.closed_at, reopened = "open", None, True
             pr.head_sha = bare.resolve(f"refs/heads/{pr.head_ref}") or pr.head_sha
         elif state not in (None, "open", "closed"):
             raise validation_failed("PullRequest", "invalid", field="state")
         pr.updated_at = time.time()
-    if pr.state == "open":
+    # CI reruns on `reopened` (like `opened` and `synchronize`), not on an edited title.
+    if reopened and req.token.triggers_workflows:
         ci.start(forge, pr.repo, pr.head_sha)
     return Reply(200, pull_json(forge, pr, full=True))
 
@@ -272,7 +275,7 @@ def merge_pull(forge: Forge, req: Request) -> Reply:
     method = req.json_field("merge_method", "merge")
     if method not in MERGE_METHODS:
         raise validation_failed("PullRequest", "invalid", field="merge_method")
-    with forge.watching(pr.repo):
+    with forge.watching(pr.repo, req.token):
         if pr.state != "open":
             raise ApiError(405, "Pull Request is not mergeable")
         head = bare.resolve(f"refs/heads/{pr.head_ref}") or pr.head_sha

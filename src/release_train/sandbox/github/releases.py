@@ -62,7 +62,7 @@ def create_release(forge: Forge, req: Request) -> Reply:
         if sha is None:
             raise validation_failed("Release", "invalid", field="target_commitish")
         # GitHub tags the target itself (a lightweight tag), which starts tag workflows.
-        with forge.watching(record.name):
+        with forge.watching(record.name, req.token):
             bare.update_ref(f"refs/tags/{tag}", sha, None)
     now = time.time()
     release = ReleaseRecord(

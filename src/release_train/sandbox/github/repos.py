@@ -139,7 +139,7 @@ def put_contents(forge: Forge, req: Request) -> Reply:
     except binascii.Error as exc:
         raise ApiError(422, "content is not valid Base64") from exc
     branch = str(req.json_field("branch") or forge.default_branch(bare))
-    with forge.watching(record.name):
+    with forge.watching(record.name, req.token):
         tip = bare.resolve(f"refs/heads/{branch}")
         if tip is None:
             raise ApiError(404, f"Branch {branch} not found")

@@ -425,3 +425,31 @@ def test_missing_clone_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[st
     )
     assert code == 2 and err.startswith("error[REPO_NOT_FOUND] (absent): ")
     assert "hint: clone absent into" in err
+
+
+def test_package_placeholder_in_tag_templates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workspace = tmp_path / "ws"
+    pyproject = '[project]\nname = "acme-core"\nversion = "1.0.0"\n'
+    builder = RepoBuilder(workspace / "core").init()
+    builder.commit([Change("chore: init", {"pyproject.toml": pyproject})])
+    builder.tag("acme-core-1.0.0")
+    builder.commit(["fix: x"])
+    config = tmp_path / "release-train.toml"
+    config.write_text('owner = "o"\ntag_format = "{package}-{version}"\n[repos.core]\n')
+    result = tmp_path / "out.json"
+    code, _, err = run_cli(
+        capsys,
+        "release",
+        "--dry-run",
+        "--config",
+        str(config),
+        "--workspace",
+        str(workspace),
+        "--result-file",
+        str(result),
+    )
+    assert (code, err) == (0, "")
+    detail = json.loads(result.read_text())["details"][0]
+    assert (detail["old_version"], detail["tag"]) == ("1.0.0", "acme-core-1.0.1")

@@ -67,13 +67,15 @@ def read_manifest(config: Config, workspace: Path, repo: str) -> Manifest:
     return Manifest(repo, package, frozenset(requirement_names(text)))
 
 
-def release_candidates(config: Config, path: Path, repo: str) -> list[LastRelease]:
+def release_candidates(config: Config, path: Path, repo: str, package: str) -> list[LastRelease]:
     """Release tags, best first: the tag format's by version, then each legacy pattern's."""
     templates = [config.tag_template(repo), *config.legacy_tag_patterns]
-    found = git.tags(path, sorted({tag_glob(t, repo) for t in templates}))
+    found = git.tags(path, sorted({tag_glob(t, repo, package) for t in templates}))
     candidates = []
     for template in templates:
-        versions = [(v, t) for t in found if (v := version_from_tag(template, repo, t.name))]
+        versions = [
+            (v, t) for t in found if (v := version_from_tag(template, repo, t.name, package))
+        ]
         for version, tag in sorted(versions, key=lambda pair: pair[0], reverse=True):
             candidates.append(LastRelease(tag.name, tag.commit, str(version)))
     return candidates
@@ -82,7 +84,7 @@ def release_candidates(config: Config, path: Path, repo: str) -> list[LastReleas
 def scan_repo(config: Config, workspace: Path, manifest: Manifest) -> RepoScan:
     """The last release reachable from HEAD and the commits since, usually in one `git log`."""
     path = repo_path(workspace, manifest.repo)
-    for last in [*release_candidates(config, path, manifest.repo), NONE]:
+    for last in [*release_candidates(config, path, manifest.repo, manifest.package), NONE]:
         found = git.log_since(path, last.commit)
         if found.reachable:  # a tag on an unmerged branch is not this branch's release
             break

@@ -82,7 +82,7 @@ def dry_run_result(plan: Plan, tag_formats: dict[str, str]) -> SkillResult:
             old_version=e.current,
             new_version=e.new,
             bump=str(e.bump),
-            tag=format_tag(tag_formats[e.repo], e.repo, e.new),
+            tag=format_tag(tag_formats[e.repo], e.repo, e.new, e.package),
             commits=e.commits,
             reason=e.reason,
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -453,3 +454,20 @@ def test_package_placeholder_in_tag_templates(
     assert (code, err) == (0, "")
     detail = json.loads(result.read_text())["details"][0]
     assert (detail["old_version"], detail["tag"]) == ("1.0.0", "acme-core-1.0.1")
+
+
+def test_the_plan_path_does_not_import_pygithub_or_slack(sample_family: Path) -> None:
+    probe = (
+        "import sys\n"
+        "from release_train.cli import main\n"
+        f"code = main(['plan', '--config', {str(sample_family / 'release-train.toml')!r},"
+        f" '--workspace', {str(sample_family)!r}])\n"
+        "heavy = sorted(m for m in ('github', 'slack_sdk') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+        "raise SystemExit(code)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "HEAVY []"

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from release_train.adapters import command
 from release_train.adapters.git import git
 from release_train.errors import ErrorCode, ReleaseError
+from release_train.sandbox.cdn import IndexCdn
 from release_train.sandbox.family import OWNER, Hook, build_sample_family
 from release_train.sandbox.github import GitHubStandIn
 from release_train.sandbox.index import IndexServer
@@ -95,6 +96,7 @@ class Sandbox:
     root: Path
     owner: str
     index: IndexServer
+    cdn: IndexCdn
     slack: SlackStandIn
     github: GitHubStandIn
     repos: list[str] = field(default_factory=list)
@@ -112,14 +114,16 @@ class Sandbox:
         root = root.resolve()
         clear_world(root)
         index = IndexServer(root / "index", log_path=root / "logs" / "index.log")
+        cdn = IndexCdn(index)
         slack = SlackStandIn()
         cache_dir = root / "uv-cache"
         github = GitHubStandIn(
             root / "github", owner=owner, publisher=make_publisher(index, cache_dir=cache_dir)
         )
-        world = cls(root, owner, index, slack, github)
+        world = cls(root, owner, index, cdn, slack, github)
         try:
             index.start()
+            cdn.start()
             seed_build_backends(index, root / "backends")
             slack.start()
             github.start()
@@ -143,6 +147,7 @@ class Sandbox:
         """Stop every part that runs; safe to call twice."""
         self.github.stop()
         self.slack.stop()
+        self.cdn.stop()
         self.index.stop()
 
     def __enter__(self) -> Sandbox:
@@ -164,8 +169,11 @@ class Sandbox:
             "GITHUB_SERVER_URL": self.github.server_url,
             "GITHUB_TOKEN": self.github.token,
             "RELEASE_TRAIN_OWNER": self.owner,
-            "INDEX_URL": self.index.simple_url,
+            # Clients read through the CDN-like front; only uploads reach pypiserver directly.
+            "INDEX_URL": self.cdn.simple_url,
+            "INDEX_JSON_URL": f"{self.cdn.url}/pypi/",
             "INDEX_UPLOAD_URL": self.index.upload_url,
+            "INDEX_ADMIN_URL": self.cdn.admin_url,
             "SLACK_API_URL": self.slack.api_url,
             "SLACK_BOT_TOKEN": self.slack.bot_token,
             "SLACK_CHANNEL_ID": self.slack.channel_id,
@@ -183,6 +191,7 @@ class Sandbox:
             "repos": self.repos,
             "ports": {
                 "index": self.index.port,
+                "cdn": int(self.cdn.url.rsplit(":", 1)[1]),
                 "github": int(self.github.server_url.rsplit(":", 1)[1]),
                 "slack": int(self.slack.server_url.rsplit(":", 1)[1]),
             },

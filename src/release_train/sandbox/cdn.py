@@ -1,0 +1,195 @@
+"""The index as clients see it: a CDN-like front that can list files before it serves them.
+
+PyPI's pages and JSON API can name a just-uploaded file minutes before its download URL
+answers (DESIGN, "Package index lag"). This front proxies the sandbox's pypiserver and,
+with `lag` seconds set, answers 404 for a file younger than that, while the Simple API
+and the PyPI-style JSON API (`/pypi/<project>/<version>/json`, which pypiserver lacks)
+already list it. Uploads go straight to pypiserver.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from release_train.sandbox.index import IndexServer, dist_name_version
+from release_train.sandbox.service import Service
+
+PROXY_TIMEOUT = 30.0
+ADMIN_PATH = "/_sandbox/index"
+
+
+class IndexCdn(Service):
+    """A front for `index` on 127.0.0.1:<free port>; `lag` is settable while it runs."""
+
+    def __init__(
+        self, index: IndexServer, *, lag: float = 0.0, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.index = index
+        self.lag = lag
+        self.clock = clock
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("the index front is not started")
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def simple_url(self) -> str:
+        return f"{self.url}/simple/"
+
+    @property
+    def admin_url(self) -> str:
+        return f"{self.url}{ADMIN_PATH}"
+
+    def start(self) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="index-cdn",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def servable(self, filename: str) -> bool:
+        """False while `filename` is younger than the lag: listed, but not yet served."""
+        path = self.index.packages_dir / filename
+        if not path.is_file():
+            return True  # let pypiserver answer its own 404
+        return self.clock() - path.stat().st_mtime >= self.lag
+
+    def release_json(self, project: str, version: str | None) -> dict[str, Any] | None:
+        """PyPI's JSON API for `project` (its latest version, or `version`), or None."""
+        by_version: dict[Version, list[dict[str, Any]]] = {}
+        for found in self.index.list_files(project):
+            try:
+                name, raw = dist_name_version(found.filename)
+                parsed = Version(raw)
+            except (ValueError, InvalidVersion):
+                continue
+            by_version.setdefault(parsed, []).append(
+                {
+                    "filename": found.filename,
+                    "url": f"{self.url}/packages/{found.filename}",
+                    "digests": {"sha256": found.sha256},
+                    "packagetype": "bdist_wheel" if found.filename.endswith(".whl") else "sdist",
+                }
+            )
+        if not by_version:
+            return None
+        wanted = max(by_version) if version is None else _parse(version)
+        if wanted is None or wanted not in by_version:
+            return None
+        return {
+            "info": {"name": str(canonicalize_name(name)), "version": str(wanted)},
+            "urls": by_version[wanted],
+            "releases": {str(v): files for v, files in sorted(by_version.items())},
+        }
+
+
+def _parse(version: str) -> Version | None:
+    try:
+        return Version(version)
+    except InvalidVersion:
+        return None
+
+
+def _handler(cdn: IndexCdn) -> type[BaseHTTPRequestHandler]:
+    class Handler(_Handler):
+        front = cdn
+
+    return Handler
+
+
+class _Handler(BaseHTTPRequestHandler):
+    front: IndexCdn
+    protocol_version = "HTTP/1.1"
+    _head_only = False
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the index's own log has the requests that matter."""
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0]
+        if path == ADMIN_PATH:
+            self._json(200, {"lag": self.front.lag})
+        elif path.startswith("/pypi/") and path.endswith("/json"):
+            self._pypi_json(path.removeprefix("/pypi/").removesuffix("/json").strip("/"))
+        elif path.startswith("/packages/") and not self.front.servable(path.rsplit("/", 1)[-1]):
+            self._json(404, {"message": "Not Found (not yet on this edge)"})
+        else:
+            self._proxy()
+
+    def do_HEAD(self) -> None:
+        self._head_only = True
+        self.do_GET()
+
+    def do_POST(self) -> None:
+        if self.path != ADMIN_PATH:
+            self._json(405, {"message": "uploads go to INDEX_UPLOAD_URL"})
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            body = json.loads(self.rfile.read(length) or b"{}")
+            self.front.lag = float(body["lag"])
+        except (ValueError, KeyError, TypeError):
+            self._json(400, {"error": 'expected {"lag": <seconds>}'})
+            return
+        self._json(200, {"lag": self.front.lag})
+
+    def _pypi_json(self, rest: str) -> None:
+        project, _, version = rest.partition("/")
+        data = self.front.release_json(project, version or None)
+        if data is None:
+            self._json(404, {"message": "Not Found"})
+        else:
+            self._json(200, data)
+
+    def _proxy(self) -> None:
+        upstream = self.front.index.url + self.path
+        request = urllib.request.Request(  # noqa: S310 (loopback URL of our own pypiserver)
+            upstream,
+            headers={"Accept": self.headers.get("Accept", "*/*")},
+            method="HEAD" if self._head_only else "GET",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=PROXY_TIMEOUT) as reply:  # noqa: S310
+                self._send(reply.status, reply.headers.get("Content-Type", ""), reply.read())
+        except urllib.error.HTTPError as exc:
+            with exc:
+                self._send(exc.code, exc.headers.get("Content-Type", ""), exc.read())
+
+    def _json(self, status: int, data: dict[str, Any]) -> None:
+        self._send(status, "application/json", json.dumps(data).encode())
+
+    def _send(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        if content_type:
+            self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if not self._head_only:
+            self.wfile.write(body)

@@ -31,7 +31,7 @@ def test_example_config_restates_the_spec_graph() -> None:
         "omnimemory",
     )
     assert config.pin_policy is PinPolicy.EXACT
-    assert config.package("omnibase_core") == "omnibase-core"
+    assert config.repos["omnibase_core"].package == "omnibase-core"
 
 
 def test_defaults() -> None:
@@ -41,7 +41,7 @@ def test_defaults() -> None:
     assert config.zero_major is True
     assert config.cascade is True
     assert config.prerelease is None
-    assert config.package("a") == "a"
+    assert config.repos["a"].package is None  # the pyproject's project.name is used
     assert config.tag_template("a") == "{repo}/v{version}"
 
 

@@ -56,7 +56,9 @@ def _check_template(template: str) -> str:
 class RepoConfig(_Model):
     """One repository of the family."""
 
-    package: str | None = Field(None, description="Distribution name; default: the repo name.")
+    package: str | None = Field(
+        None, description="Distribution name; default: project.name of its pyproject."
+    )
     pyproject: str = Field("pyproject.toml", description="Path of the pyproject in the repo.")
     version_files: tuple[str, ...] = Field(
         (), description="Other files holding the version string, rewritten by BUMP."
@@ -146,9 +148,6 @@ class Config(_Model):
             if unknown:
                 raise ValueError(f"tiers name unknown repos: {unknown}")
         return self
-
-    def package(self, repo: str) -> str:
-        return self.repos[repo].package or repo
 
     def tag_template(self, repo: str) -> str:
         return self.repos[repo].tag_format or self.tag_format

@@ -63,7 +63,7 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
     selected = select(config, request.repos)
     manifests = ws.read_manifests(config, workspace)
     graph = family_graph(config, workspace, manifests)
-    scans = ws.scan_repos(config, workspace, manifests, selected)
+    scans = ws.scan_repos(config, manifests, selected)
     options = PlanOptions(
         bump=request.bump,
         zero_major=config.zero_major,

@@ -24,6 +24,7 @@ class Manifest:
     """A repo's pyproject as of HEAD: its distribution name and family requirements."""
 
     repo: str
+    path: Path  # the clone, checked to be a git work tree
     package: str
     requirements: frozenset[str]  # canonical names of everything it requires
 
@@ -64,7 +65,7 @@ def read_manifest(config: Config, workspace: Path, repo: str) -> Manifest:
     source = f"{repo}/{pyproject}"
     info = read_project(text, source=source)
     package = config.repos[repo].package or info.name or repo
-    return Manifest(repo, package, frozenset(requirement_names(text)))
+    return Manifest(repo, path, package, frozenset(requirement_names(text)))
 
 
 def release_candidates(config: Config, path: Path, repo: str, package: str) -> list[LastRelease]:
@@ -81,9 +82,9 @@ def release_candidates(config: Config, path: Path, repo: str, package: str) -> l
     return candidates
 
 
-def scan_repo(config: Config, workspace: Path, manifest: Manifest) -> RepoScan:
+def scan_repo(config: Config, manifest: Manifest) -> RepoScan:
     """The last release reachable from HEAD and the commits since, usually in one `git log`."""
-    path = repo_path(workspace, manifest.repo)
+    path = manifest.path
     for last in [*release_candidates(config, path, manifest.repo, manifest.package), NONE]:
         found = git.log_since(path, last.commit)
         if found.reachable:  # a tag on an unmerged branch is not this branch's release
@@ -108,12 +109,12 @@ def read_manifests(config: Config, workspace: Path) -> dict[str, Manifest]:
 
 
 def scan_repos(
-    config: Config, workspace: Path, manifests: dict[str, Manifest], repos: list[str]
+    config: Config, manifests: dict[str, Manifest], repos: list[str]
 ) -> dict[str, RepoScan]:
     if not repos:
         return {}
     with ThreadPoolExecutor(max_workers=min(6, len(repos))) as pool:
-        found = list(pool.map(lambda r: scan_repo(config, workspace, manifests[r]), repos))
+        found = list(pool.map(lambda r: scan_repo(config, manifests[r]), repos))
     return {s.repo: s for s in found}
 
 

@@ -10,7 +10,6 @@ already list it. Uploads go straight to pypiserver.
 from __future__ import annotations
 
 import json
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -22,14 +21,16 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from release_train.sandbox.index import IndexServer, dist_name_version
-from release_train.sandbox.service import Service
+from release_train.sandbox.service import HttpService
 
 PROXY_TIMEOUT = 30.0
 ADMIN_PATH = "/_sandbox/index"
 
 
-class IndexCdn(Service):
+class IndexCdn(HttpService):
     """A front for `index` on 127.0.0.1:<free port>; `lag` is settable while it runs."""
+
+    name = "index-cdn"
 
     def __init__(
         self, index: IndexServer, *, lag: float = 0.0, clock: Callable[[], float] = time.time
@@ -37,14 +38,11 @@ class IndexCdn(Service):
         self.index = index
         self.lag = lag
         self.clock = clock
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the index front is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self.server_url
 
     @property
     def simple_url(self) -> str:
@@ -54,25 +52,8 @@ class IndexCdn(Service):
     def admin_url(self) -> str:
         return f"{self.url}{ADMIN_PATH}"
 
-    def start(self) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="index-cdn",
-            daemon=True,
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+    def make_server(self) -> ThreadingHTTPServer:
+        return ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
 
     def servable(self, filename: str) -> bool:
         """False while `filename` is younger than the lag: listed, but not yet served."""

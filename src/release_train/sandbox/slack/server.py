@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from http import HTTPStatus
@@ -17,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from release_train.sandbox.service import Service
+from release_train.sandbox.service import HttpService
 from release_train.sandbox.slack.workspace import (
     BOT,
     JSON,
@@ -31,8 +30,10 @@ from release_train.sandbox.slack.workspace import (
 )
 
 
-class SlackStandIn(Service):
+class SlackStandIn(HttpService):
     """The Web API under `/api/` and the admin API under `/_sandbox/slack/` on one port."""
+
+    name = "slack-stand-in"
 
     def __init__(
         self,
@@ -45,18 +46,11 @@ class SlackStandIn(Service):
         self.bot_token = f"xoxb-sandbox-{secrets.token_hex(12)}"
         self.bot_user_id = BOT.id
         self.requests: list[tuple[str, str, int]] = []  # (method, path, HTTP status)
-        self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
+        super().__init__()
 
     @property
     def channel_id(self) -> str:
         return self.workspace.channel_id
-
-    @property
-    def server_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("the Slack stand-in is not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def api_url(self) -> str:
@@ -67,24 +61,8 @@ class SlackStandIn(Service):
     def admin_url(self) -> str:
         return f"{self.server_url}/_sandbox/slack"
 
-    def start(self) -> None:
-        self._server = _Server(self)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},  # how long stop() waits for the loop to notice
-            name="slack-stand-in",
-            daemon=True,
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.shutdown()
-            server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+    def make_server(self) -> ThreadingHTTPServer:
+        return _Server(self)
 
     # The admin operations, callable in-process as well as over HTTP.
     def post_reply(

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
-from release_train import __version__
-from release_train.config import Config, load_config
-from release_train.core import render
+from release_train import __version__, runs
+from release_train.config import Config, FailurePolicy, load_config
+from release_train.console import ConsoleProgress
+from release_train.core import render, summary
 from release_train.core.plan import Plan
-from release_train.core.state import dry_run_result
+from release_train.core.state import Gate, dry_run_result, run_result
 from release_train.core.versions import Bump, Prerelease
 from release_train.errors import ErrorCode, ExitStatus, ReleaseError
-from release_train.planning import PlanRequest, plan_workspace
-from release_train.preflight import load_state_document, validate_gate_token, validate_run_id
+from release_train.preflight import validate_gate_token, validate_run_id
 from release_train.sandbox import cli as sandbox_cli
 
 Handler = Callable[[argparse.Namespace], int]
@@ -51,33 +51,59 @@ def _selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-id", help="use this run id instead of the generated one")
 
 
-def _plan(args: argparse.Namespace) -> tuple[Config, Plan]:
-    if args.all and args.repos:
-        raise ReleaseError(ErrorCode.USAGE, "give repos or --all, not both")
-    if args.run_id:
-        validate_run_id(args.run_id)
+def _config(args: argparse.Namespace) -> Config:
     config, _ = load_config(args.config)
-    if args.prerelease is not None:
+    if getattr(args, "prerelease", None) is not None:
         prerelease = None if args.prerelease == "none" else Prerelease(args.prerelease)
         config = config.model_copy(update={"prerelease": prerelease})
-    if args.workspace is None:
-        raise ReleaseError(
-            ErrorCode.USAGE,
-            "--workspace is required: scanning remote repos arrives with the release engine",
-            hint="clone the family into one directory and pass --workspace DIR",
-        )
-    request = PlanRequest(
-        repos=args.repos,
-        bump=Bump(args.bump) if args.bump else None,
-        run_id=args.run_id,
+    return config
+
+
+def _options(args: argparse.Namespace) -> runs.Options:
+    if getattr(args, "all", False) and args.repos:
+        raise ReleaseError(ErrorCode.USAGE, "give repos or --all, not both")
+    if getattr(args, "run_id", None):
+        validate_run_id(args.run_id)
+    bump = getattr(args, "bump", None)
+    policy = getattr(args, "failure_policy", None)
+    return runs.Options(
+        repos=getattr(args, "repos", ()),
+        bump=Bump(bump) if bump else None,
+        run_id=getattr(args, "run_id", None),
+        workspace=args.workspace,
+        skip_index_wait=getattr(args, "skip_pypi_wait", False),
+        index_minutes=getattr(args, "pypi_timeout_minutes", None),
+        max_parallel=getattr(args, "max_parallel", None),
+        failure_policy=FailurePolicy(policy) if policy else None,
+        result_file=getattr(args, "result_file", None),
     )
-    return config, plan_workspace(config, args.workspace, request, datetime.now(UTC).date())
+
+
+def _plan(args: argparse.Namespace) -> tuple[Config, runs.Options, Plan, dict[str, Path]]:
+    options = _options(args)
+    config = _config(args)
+    plan, sources = runs.plan_release(config, options)
+    return config, options, plan, sources
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    _, plan = _plan(args)
+    _, _, plan, _ = _plan(args)
     sys.stdout.write(FORMATS[args.format](plan))
     return ExitStatus.OK
+
+
+def _gate(args: argparse.Namespace, run_id: str) -> Gate:
+    if args.gate_attestation:
+        validate_gate_token(args.gate_attestation, run_id)
+        return Gate(kind="attestation", token=args.gate_attestation)
+    if args.yes:
+        user = os.environ.get("USER") or os.environ.get("GITHUB_ACTOR") or "unknown"
+        return Gate(kind="yes", token=f"yes:{run_id}", approved_by=user)
+    raise ReleaseError(
+        ErrorCode.USAGE,
+        "a release needs an approval: --gate-attestation <slack_ts>:<run_id> or --yes",
+        hint="review the plan above (or `release-train plan`), then approve with --yes",
+    )
 
 
 def cmd_release(args: argparse.Namespace) -> int:
@@ -85,24 +111,56 @@ def cmd_release(args: argparse.Namespace) -> int:
     if args.gate_attestation:
         validate_gate_token(args.gate_attestation, args.run_id or args.resume)
     if args.resume:
-        load_state_document(args.resume)
-        raise ReleaseError(
-            ErrorCode.USAGE,
-            f"run {args.resume} has a state file, but resuming arrives with the release engine",
-            hint="this version of release-train plans and dry-runs only",
-        )
-    if not args.dry_run:
-        raise ReleaseError(
-            ErrorCode.USAGE,
-            "releasing arrives with the release engine; this version plans and dry-runs only",
-            hint="run `release-train release --dry-run ...`",
-        )
-    config, plan = _plan(args)
+        return cmd_resume(argparse.Namespace(**{**vars(args), "run_id": args.resume}))
+    if not args.dry_run and not (args.gate_attestation or args.yes):
+        _gate(args, args.run_id or "")  # refuses before any clone or scan
+    config, options, plan, sources = _plan(args)
     sys.stdout.write(render.plan_text(plan))
-    result = dry_run_result(plan, {r: config.tag_template(r) for r in config.repos})
-    if args.result_file:
-        args.result_file.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+    if args.dry_run:
+        result = dry_run_result(plan, {r: config.tag_template(r) for r in config.repos})
+        if args.result_file:
+            args.result_file.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
+        return ExitStatus.OK
+    gate = _gate(args, plan.run_id)
+    world = runs.connect(config, options, ConsoleProgress())
+    return runs.start(world, options, plan, sources, gate)
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    run_id = validate_run_id(args.run_id)
+    if getattr(args, "gate_attestation", None):
+        validate_gate_token(args.gate_attestation, run_id)
+    config = _config(args)
+    options = _options(argparse.Namespace(**{**vars(args), "run_id": None, "repos": ()}))
+    world = runs.connect(config, options, ConsoleProgress())
+    return runs.resume(world, options, run_id)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    config = _config(args)
+    options = runs.Options()
+    store = runs.store_for(config, options.env)
+    if args.run_id is None:
+        listed = store.runs()
+        for run_id, archived in listed:
+            print(f"{run_id}{'  (archived)' if archived else ''}")
+        if not listed:
+            print(f"no runs in {store.describe()}")
+        return ExitStatus.OK
+    state, archived, location = runs.load_run(store, validate_run_id(args.run_id))
+    if args.format == "json":
+        sys.stdout.write(run_result(state).model_dump_json(indent=2) + "\n")
+    elif args.format == "markdown":
+        sys.stdout.write(summary.summary_markdown(state))
+    else:
+        sys.stdout.write(summary.status_text(state, archived=archived, location=location))
     return ExitStatus.OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from release_train.demo import run_demo  # noqa: PLC0415 - the sandbox only when asked
+
+    return run_demo(args.keep)
 
 
 def cmd_sample_family(args: argparse.Namespace) -> int:
@@ -121,6 +179,20 @@ def cmd_sample_family(args: argparse.Namespace) -> int:
     return ExitStatus.OK
 
 
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--result-file", type=Path, help="write the JSON result here")
+    parser.add_argument("--gate-attestation", metavar="TOKEN", help="<slack_ts>:<run_id>")
+    parser.add_argument("--yes", action="store_true", help="approve the plan shown (no gate)")
+    parser.add_argument("--skip-pypi-wait", action="store_true", help="do not wait for the index")
+    parser.add_argument(
+        "--pypi-timeout-minutes", type=int, help="index wait per repo (default: config, 10)"
+    )
+    parser.add_argument("--max-parallel", type=int, help="repos at once (default: config, 1)")
+    parser.add_argument(
+        "--failure-policy", choices=[p.value for p in FailurePolicy], help="default: config"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="release-train",
@@ -135,16 +207,31 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--format", choices=sorted(FORMATS), default="text")
     plan.set_defaults(handler=cmd_plan)
 
-    release = sub.add_parser("release", help="release the family (for now: --dry-run)")
+    release = sub.add_parser("release", help="release the family in dependency order")
     _common(release)
     _selection(release)
     release.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     release.add_argument("--resume", metavar="RUN_ID", help="continue a run from its state")
-    release.add_argument("--result-file", type=Path, help="write the JSON result here")
-    release.add_argument("--gate-attestation", metavar="TOKEN", help="<slack_ts>:<run_id>")
-    release.add_argument("--skip-pypi-wait", action="store_true")
-    release.add_argument("--pypi-timeout-minutes", type=int, default=10)
+    _run_options(release)
     release.set_defaults(handler=cmd_release)
+
+    resume = sub.add_parser("resume", help="continue a run (same as release --resume RUN_ID)")
+    _common(resume)
+    resume.add_argument("run_id", metavar="RUN_ID")
+    _run_options(resume)
+    resume.set_defaults(handler=cmd_resume)
+
+    status = sub.add_parser("status", help="show a run's state (no RUN_ID: list runs)")
+    status.add_argument("--config", type=Path, help="config file (default: ./release-train.toml)")
+    status.add_argument("run_id", metavar="RUN_ID", nargs="?")
+    status.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    status.set_defaults(handler=cmd_status)
+
+    demo = sub.add_parser("demo", help="release the sample family against a local sandbox")
+    demo.add_argument(
+        "--keep", type=Path, metavar="DIR", help="leave the sandbox running in DIR afterwards"
+    )
+    demo.set_defaults(handler=cmd_demo)
 
     sandbox_cli.add_parser(sub)
 

@@ -36,6 +36,11 @@ class PublishMode(StrEnum):
     NONE = "none"  # nothing publishes; the index is not waited for
 
 
+class StoreKind(StrEnum):
+    LOCAL = "local"
+    BRANCH = "branch"
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -73,6 +78,7 @@ class RepoConfig(_Model):
     release_workflow: str = Field(
         "release.yml", description="The repo's publish workflow (for dispatch mode and detection)."
     )
+    changelog: str = Field("CHANGELOG.md", description="The changelog the release prepends to.")
 
     @field_validator("tag_format")
     @classmethod
@@ -84,6 +90,21 @@ class SlackConfig(_Model):
     channel: str | None = Field(None, description="Channel id (C…) for the gate and summary.")
     approvers: tuple[str, ...] = Field((), description="Slack user ids (U…) allowed to approve.")
     gate_timeout_minutes: int = Field(300, ge=1, le=340, description="Bounded below a job's 6 h.")
+
+
+class StateConfig(_Model):
+    store: StoreKind = Field(
+        StoreKind.LOCAL,
+        description="local: files in $RELEASE_TRAIN_STATE_DIR; branch: a branch of `repo`.",
+    )
+    repo: str | None = Field(None, description="The central repo holding the state branch.")
+    branch: str = Field("release-train-state", description="The branch states are kept on.")
+
+    @model_validator(mode="after")
+    def _branch_needs_repo(self) -> StateConfig:
+        if self.store is StoreKind.BRANCH and not self.repo:
+            raise ValueError("state.store = \"branch\" needs state.repo (the central repo)")
+        return self
 
 
 class Config(_Model):
@@ -120,6 +141,23 @@ class Config(_Model):
     gate: GateKind = Field(GateKind.ENVIRONMENT, description="How a release is approved.")
     index_url: str = Field("https://pypi.org/simple/", description="Simple API of the index.")
     slack: SlackConfig = Field(default_factory=SlackConfig, description="Slack gate and summary.")
+    state: StateConfig = Field(default_factory=StateConfig, description="Where run states live.")
+    bot_name: str = Field("release-train[bot]", description="Author of the release commits.")
+    bot_email: str = Field(
+        "release-train@users.noreply.github.com", description="Its e-mail address."
+    )
+    ci_timeout_minutes: int = Field(
+        60, ge=1, le=340, description="How long MERGE waits for a PR's checks."
+    )
+    publish_start_timeout_seconds: int = Field(
+        120, ge=1, description="How long PUBLISH waits for the release workflow run to appear."
+    )
+    index_timeout_minutes: int = Field(
+        10, ge=0, description="How long to wait for a release to be installable (the spec's 10)."
+    )
+    github_release: bool = Field(
+        False, description="Also create a GitHub Release with the changelog entry."
+    )
 
     @field_validator("tag_format")
     @classmethod

@@ -48,8 +48,12 @@ def git(
     return done.stdout
 
 
+def rev_parse(repo: Path, rev: str) -> str:
+    return git(repo, "rev-parse", "--verify", f"{rev}^{{commit}}").strip()
+
+
 def head(repo: Path) -> str:
-    return git(repo, "rev-parse", "--verify", "HEAD^{commit}").strip()
+    return rev_parse(repo, "HEAD")
 
 
 def tags(repo: Path, globs: Sequence[str]) -> list[TagRef]:
@@ -79,13 +83,13 @@ class Range:
     reachable: bool  # `since` is an ancestor of HEAD (always True without `since`)
 
 
-def log_since(repo: Path, since: str | None) -> Range:
-    """Every commit in `since..HEAD` (all of HEAD's history without `since`), in one call.
+def log_since(repo: Path, since: str | None, until: str = "HEAD") -> Range:
+    """Every commit in `since..until` (all of `until`'s history without `since`), in one call.
 
     `--boundary` marks the commits where the walk stopped with "-": `since` is among
     them exactly when it is an ancestor of HEAD, so the same call checks reachability.
     """
-    revs = [f"{since}..HEAD", "--boundary"] if since else ["HEAD"]
+    revs = [f"{since}..{until}", "--boundary"] if since else [until]
     out = git(repo, "log", "--reverse", f"--format={_RECORD}%m%H{_FIELD}%B", *revs, "--")
     commits, boundary = [], set()
     for record in out.split(_RECORD)[1:]:
@@ -97,7 +101,7 @@ def log_since(repo: Path, since: str | None) -> Range:
     if since is None:
         return Range(commits, True)
     # An empty range has no boundary: `since` is then HEAD itself or not reachable from it.
-    reachable = since in boundary if commits else since == head(repo)
+    reachable = since in boundary if commits else since == rev_parse(repo, until)
     return Range(commits, reachable)
 
 

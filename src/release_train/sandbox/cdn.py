@@ -125,8 +125,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._proxy()
 
     def do_HEAD(self) -> None:
+        # One handler serves every request of a kept-alive connection: reset the flag, or
+        # the GET that follows a HEAD gets headers without a body.
         self._head_only = True
-        self.do_GET()
+        try:
+            self.do_GET()
+        finally:
+            self._head_only = False
 
     def do_POST(self) -> None:
         if self.path != ADMIN_PATH:
@@ -158,7 +163,10 @@ class _Handler(BaseHTTPRequestHandler):
         )
         try:
             with urllib.request.urlopen(request, timeout=PROXY_TIMEOUT) as reply:  # noqa: S310
-                self._send(reply.status, reply.headers.get("Content-Type", ""), reply.read())
+                body = reply.read()
+                # A HEAD answer has no body but must carry the file's length: uv reads it.
+                length = reply.headers.get("Content-Length") if self._head_only else None
+                self._send(reply.status, reply.headers.get("Content-Type", ""), body, length)
         except urllib.error.HTTPError as exc:
             with exc:
                 self._send(exc.code, exc.headers.get("Content-Type", ""), exc.read())
@@ -166,11 +174,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, data: dict[str, Any]) -> None:
         self._send(status, "application/json", json.dumps(data).encode())
 
-    def _send(self, status: int, content_type: str, body: bytes) -> None:
+    def _send(
+        self, status: int, content_type: str, body: bytes, length: str | None = None
+    ) -> None:
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", length or str(len(body)))
         self.end_headers()
         if not self._head_only:
             self.wfile.write(body)

@@ -19,7 +19,7 @@ from release_train.adapters import command
 from release_train.adapters.git import git
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox.cdn import IndexCdn
-from release_train.sandbox.family import OWNER, Hook, build_sample_family
+from release_train.sandbox.family import OWNER, Hook, build_sample_family, config_text
 from release_train.sandbox.github import GitHubStandIn
 from release_train.sandbox.index import IndexServer
 from release_train.sandbox.publish import (
@@ -45,7 +45,8 @@ STATE_FILE = "sandbox.json"
 PID_FILE = "serve.pid"
 ENV_FILE = "env"
 # What a sandbox writes under its directory; a fresh start clears exactly these.
-WORLD_DIRS = ("index", "github", "family", "uv-cache", "backends", "seed-dists")
+WORLD_DIRS = ("index", "github", "family", "uv-cache", "backends", "seed-dists", "state", "work")
+CONFIG_FILE = "release-train.toml"
 LOCK_MESSAGE = "build: lock dependencies"
 
 
@@ -179,7 +180,14 @@ class Sandbox:
             "SLACK_CHANNEL_ID": self.slack.channel_id,
             "SANDBOX_ADMIN_URL": self.github.admin_url,
             "SLACK_ADMIN_URL": self.slack.admin_url,
+            # A rehearsal keeps its runs' states and clones inside the world.
+            "RELEASE_TRAIN_STATE_DIR": str(self.root / "state"),
+            "RELEASE_TRAIN_WORK_DIR": str(self.root / "work"),
         }
+
+    def config_text(self) -> str:
+        """`release-train.toml` of the sample family against this world."""
+        return config_text(owner=self.owner, index_url=self.cdn.simple_url)
 
     def describe(self) -> dict[str, Any]:
         """The state file's content: how `status` and `down` find this world again."""
@@ -306,6 +314,9 @@ def up(root: Path, *, seed: bool = True, timeout: float = 300.0) -> dict[str, st
     state = _wait_ready(root, log_path, timeout)
     env: dict[str, str] = state["env"]
     write_env(root / ENV_FILE, env)
+    if seed:
+        text = config_text(owner=state["owner"], index_url=env["INDEX_URL"])
+        (root / CONFIG_FILE).write_text(text, encoding="utf-8")
     return env
 
 

@@ -238,13 +238,16 @@ def build_sample_family(
     return build_family(dest, SAMPLE_FAMILY, before_tag=before_tag, after_tag=after_tag)
 
 
-def config_text(specs: Sequence[RepoSpec] = SAMPLE_FAMILY, *, owner: str = OWNER) -> str:
-    """A `release-train.toml` for a fixture family."""
+def config_text(
+    specs: Sequence[RepoSpec] = SAMPLE_FAMILY, *, owner: str = OWNER, index_url: str | None = None
+) -> str:
+    """A `release-train.toml` for a fixture family (against the index at `index_url`)."""
     lines = [
         "# release-train configuration for the sample family.",
         f'owner = "{owner}"',
         'tag_format = "{repo}/v{version}"',
         'legacy_tag_patterns = ["v{version}"]',
+        *([f"index_url = {json.dumps(index_url)}"] if index_url else []),
         "",
     ]
     for spec in specs:

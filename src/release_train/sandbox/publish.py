@@ -13,7 +13,6 @@ import base64
 import hashlib
 import importlib.metadata
 import re
-import sys
 import tarfile
 import tempfile
 import threading
@@ -26,6 +25,7 @@ from packaging.version import InvalidVersion, Version
 
 from release_train.adapters import command
 from release_train.adapters.git import git
+from release_train.adapters.tools import repo_code_environment
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox.index import IndexClient, IndexServer, dist_name_version, sha256_of
 
@@ -34,8 +34,6 @@ BUILD_BACKENDS: tuple[str, ...] = ("flit_core",)
 BUILD_TIMEOUT = 300.0
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold: reproducible wheels
 _NOT_IN_WHEEL = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
-# Builds run the repo's own code (its build backend): it gets none of these credentials.
-_CREDENTIALS = ("GITHUB_TOKEN", "GH_TOKEN", "SLACK_BOT_TOKEN", "UV_PUBLISH_TOKEN", "TWINE_PASSWORD")
 
 
 class Publisher(Protocol):
@@ -58,23 +56,10 @@ def release_tag_version(tag: str) -> Version | None:
 def uv_environment(index_url: str, cache_dir: Path) -> dict[str, str]:
     """Variables that make uv resolve from `index_url` alone, with its own cache.
 
-    Empty values override whatever index the caller's environment names (uv treats an
-    empty variable as unset) and blank the credentials; `command.run` lays these over the
-    environment.
+    Builds run the repo's own code (its build backend), so they get no credentials either:
+    this is `repo_code_environment`, which the release steps use too.
     """
-    return {
-        "UV_DEFAULT_INDEX": index_url,
-        "UV_INDEX_URL": "",
-        "UV_INDEX": "",
-        "UV_EXTRA_INDEX_URL": "",
-        "UV_FIND_LINKS": "",
-        "UV_NO_CONFIG": "1",
-        "UV_CACHE_DIR": str(cache_dir),
-        "UV_PYTHON": sys.executable,
-        "UV_PYTHON_DOWNLOADS": "never",
-        "UV_NO_PROGRESS": "1",
-        **dict.fromkeys(_CREDENTIALS, ""),
-    }
+    return repo_code_environment(index_url, cache_dir)
 
 
 def export_tree(git_dir: Path, rev: str, dest: Path) -> int:

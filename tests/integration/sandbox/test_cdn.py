@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import subprocess
 import sys
@@ -141,3 +142,23 @@ def test_admin_refuses_bad_input_and_uploads(cdn: IndexCdn) -> None:
         urllib.request.urlopen(upload, timeout=10)
     caught.value.close()
     assert caught.value.code == 405
+
+
+def test_head_then_get_on_one_kept_alive_connection(
+    cdn: IndexCdn, index_server: IndexServer, tmp_path: Path
+) -> None:
+    """uv asks HEAD (for the length) and then GETs the wheel over the same connection."""
+    wheel = valid_wheel(tmp_path)
+    index_server.upload([wheel])
+    host, port = cdn.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("HEAD", f"/packages/{wheel.name}")
+        head = connection.getresponse()
+        head.read()
+        connection.request("GET", f"/packages/{wheel.name}")
+        body = connection.getresponse().read()
+    finally:
+        connection.close()
+    assert head.getheader("Content-Length") == str(wheel.stat().st_size)
+    assert body == wheel.read_bytes()

@@ -29,6 +29,8 @@ from release_train.sandbox.family import Hook
 from .conftest import project_files, tiny_family
 
 ENV_KEYS = {
+    "RELEASE_TRAIN_STATE_DIR",
+    "RELEASE_TRAIN_WORK_DIR",
     "GITHUB_API_URL",
     "GITHUB_SERVER_URL",
     "GITHUB_TOKEN",

@@ -1,0 +1,144 @@
+"""Run-owned git: fresh clones from the server, worktrees, and the token passed by askpass.
+
+The token never appears in a URL, an argv or a config file: git asks `GIT_ASKPASS` for
+it when the server challenges, and the askpass script reads it from the environment of
+that one git process (DESIGN defect 13: a person's working copy is never touched).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from release_train.adapters.git import git, is_repository
+from release_train.errors import ErrorCode, ReleaseError
+
+TOKEN_VARIABLE = "RELEASE_TRAIN_GIT_TOKEN"  # noqa: S105 (a variable's name, not a secret)
+ASKPASS = """#!/bin/sh
+# release-train's askpass: git asks for a username, then a password; the token is the latter.
+case "$1" in
+  Username*) printf '%s\\n' x-access-token ;;
+  *) printf '%s\\n' "$RELEASE_TRAIN_GIT_TOKEN" ;;
+esac
+"""
+
+
+@dataclass(frozen=True)
+class GitAuth:
+    """How git authenticates to the server: an askpass script and the token in one env var."""
+
+    askpass: Path | None
+    token: str | None
+
+    @classmethod
+    def for_token(cls, token: str | None, directory: Path) -> GitAuth:
+        if not token:
+            return cls(None, None)
+        directory.mkdir(parents=True, exist_ok=True)
+        script = directory / "askpass.sh"
+        if not script.exists() or script.read_text() != ASKPASS:
+            tmp = directory / f".askpass.{os.getpid()}"
+            tmp.write_text(ASKPASS)
+            tmp.chmod(0o700)
+            tmp.replace(script)
+        return cls(script, token)
+
+    @property
+    def env(self) -> dict[str, str]:
+        # No credential helper may store the token; no terminal prompt may hang a run.
+        base = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
+        if self.askpass is None or self.token is None:
+            return base
+        return {
+            **base,
+            "GIT_ASKPASS": str(self.askpass),
+            TOKEN_VARIABLE: self.token,
+            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_KEY_0": "credential.helper",
+            "GIT_CONFIG_VALUE_0": "",
+        }
+
+
+def authed(auth: GitAuth, repo: Path, *args: str, timeout: float = 300.0) -> str:
+    """`git -C repo args` that may talk to the server."""
+    return git(repo, *args, env=auth.env, timeout=timeout)
+
+
+def repo_url(server_url: str, owner: str, repo: str) -> str:
+    return f"{server_url.rstrip('/')}/{owner}/{repo}.git"
+
+
+def fresh_clone(url: str, dest: Path, branch: str, auth: GitAuth) -> Path:
+    """A blobless clone of `url` in `dest`, or the existing one there brought up to date."""
+    if is_repository(dest):
+        authed(auth, dest, "fetch", "--quiet", "--prune", "--tags", "--force", "origin")
+        authed(auth, dest, "checkout", "--quiet", "--detach", f"origin/{branch}")
+        return dest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.partial")
+    if tmp.exists():
+        _remove_tree(tmp)
+    authed(
+        auth,
+        dest.parent,
+        "clone",
+        "--quiet",
+        "--filter=blob:none",
+        "--branch",
+        branch,
+        url,
+        str(tmp),
+    )
+    authed(auth, tmp, "checkout", "--quiet", "--detach")
+    tmp.replace(dest)  # a clone killed halfway is never mistaken for a good one
+    return dest
+
+
+def _remove_tree(path: Path) -> None:
+    import shutil  # noqa: PLC0415 - only on the rare path of a half-made clone
+
+    shutil.rmtree(path)
+
+
+def worktree_branch(path: Path) -> str | None:
+    if not is_repository(path):
+        return None
+    return git(path, "branch", "--show-current").strip() or None
+
+
+def add_worktree(source: Path, path: Path, branch: str, base: str, auth: GitAuth) -> None:
+    """A worktree of `source` at `path` on a new `branch` at `base` (reused when it exists)."""
+    existing = worktree_branch(path)
+    if existing == branch:
+        return
+    if existing is not None or (path.exists() and any(path.iterdir())):
+        raise ReleaseError(
+            ErrorCode.WORKTREE_CONFLICT,
+            f"{path} exists but is not a worktree on {branch} (found {existing or 'no branch'})",
+            hint=f"remove {path} (and `git -C {source} worktree prune`) and resume",
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    authed(auth, source, "worktree", "prune")
+    # -B: a branch left by a worktree that was removed is ours (its name has the run id).
+    authed(auth, source, "worktree", "add", "--quiet", "-B", branch, str(path), base)
+
+
+def remove_worktree(source: Path, path: Path) -> None:
+    if path.exists():
+        git(source, "worktree", "remove", "--force", str(path), check=False)
+    git(source, "worktree", "prune", check=False)
+
+
+def dirty(path: Path) -> list[str]:
+    return git(path, "status", "--porcelain").splitlines()
+
+
+def ls_remote(auth: GitAuth, repo: Path, ref: str) -> str | None:
+    out = authed(auth, repo, "ls-remote", "origin", ref).split()
+    return out[0] if out else None
+
+
+def env_with(auth: GitAuth, extra: Mapping[str, str]) -> dict[str, str]:
+    return {**auth.env, **extra}

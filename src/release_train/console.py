@@ -1,0 +1,33 @@
+"""Progress on a terminal: one line per repo and step, waits, warnings."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from dataclasses import dataclass, field
+from typing import TextIO
+
+
+@dataclass
+class ConsoleProgress:
+    """Writes progress lines to `stream` (stdout), one whole line at a time across threads."""
+
+    stream: TextIO = field(default_factory=lambda: sys.stdout)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _line(self, text: str) -> None:
+        with self._lock:
+            self.stream.write(text + "\n")
+            self.stream.flush()
+
+    def step(self, repo: str, phase: str, outcome: str) -> None:
+        self._line(f"  {repo:<18} {phase:<11} {outcome}")
+
+    def waiting(self, repo: str, what: str) -> None:
+        self._line(f"  {repo:<18} {'...':<11} waiting for {what}")
+
+    def note(self, repo: str | None, message: str) -> None:
+        self._line(f"  {repo:<18} {message}" if repo else message)
+
+    def warning(self, repo: str | None, message: str) -> None:
+        self._line(f"  {repo or '':<18} warning: {message}")

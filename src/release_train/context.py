@@ -1,0 +1,116 @@
+"""What the steps and the engine work with: services, waits, progress, and one repo's context."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from release_train.adapters.clones import GitAuth
+from release_train.config import Config
+from release_train.core.state import RepoState, RunState
+
+if TYPE_CHECKING:
+    from release_train.adapters.github import GitHub
+
+
+class Progress(Protocol):
+    """Where the engine says what it does: a terminal, a log, the Actions runtime (#6)."""
+
+    def step(self, repo: str, phase: str, outcome: str) -> None: ...
+    def waiting(self, repo: str, what: str) -> None: ...
+    def note(self, repo: str | None, message: str) -> None: ...
+    def warning(self, repo: str | None, message: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Waits:
+    """Bounds of every wait; each polls with backoff from `first` up to `longest` seconds."""
+
+    ci_timeout: float = 3600.0
+    publish_start_timeout: float = 120.0
+    index_timeout: float = 600.0
+    skip_index_wait: bool = False
+    first: float = 0.5
+    longest: float = 30.0
+
+    @classmethod
+    def from_config(
+        cls, config: Config, *, skip_index_wait: bool, index_minutes: int | None
+    ) -> Waits:
+        minutes = config.index_timeout_minutes if index_minutes is None else index_minutes
+        return cls(
+            ci_timeout=config.ci_timeout_minutes * 60.0,
+            publish_start_timeout=float(config.publish_start_timeout_seconds),
+            index_timeout=minutes * 60.0,
+            skip_index_wait=skip_index_wait,
+        )
+
+
+@dataclass
+class Services:
+    config: Config
+    github: GitHub
+    auth: GitAuth
+    index_url: str
+    work_dir: Path  # run-owned: clones, worktrees, caches
+    progress: Progress
+    waits: Waits = field(default_factory=Waits)
+    today: date = field(default_factory=date.today)
+    clock: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], None] = time.sleep
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.work_dir / "uv-cache"
+
+    def poll(self, repo: str, what: str, deadline: float, probe: Callable[[], bool]) -> bool:
+        """Call `probe` with backoff until it is true (True) or `deadline` passes (False)."""
+        wait = self.waits.first
+        said = False
+        while True:
+            if probe():
+                return True
+            left = deadline - self.clock()
+            if left <= 0:
+                return False
+            if not said:
+                self.progress.waiting(repo, what)
+                said = True
+            self.sleep(min(wait, left))
+            wait = min(wait * 2, self.waits.longest)
+
+
+@dataclass
+class RepoContext:
+    """One repo's step context: the run, its state, and the clone its worktree comes from."""
+
+    services: Services
+    run: RunState
+    repo: RepoState
+    source: Path
+    state_lock: threading.Lock
+
+    @property
+    def config(self) -> Config:
+        return self.services.config
+
+    @property
+    def name(self) -> str:
+        return self.repo.repo
+
+    @property
+    def worktree(self) -> Path:
+        return self.services.work_dir / "runs" / self.run.run_id / self.repo.repo
+
+    @property
+    def github(self) -> GitHub:
+        return self.services.github
+
+    def upstream(self, name: str) -> RepoState:
+        with self.state_lock:
+            return self.run.repos[name]

@@ -1,0 +1,257 @@
+"""Whole runs: start one (plan, gate, state, engine, Phase 4), resume one, show one."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from release_train.adapters import clones
+from release_train.adapters.store import StateStore, local_store
+from release_train.config import Config, FailurePolicy, StoreKind
+from release_train.context import Progress, Services, Waits
+from release_train.core import render, summary
+from release_train.core.plan import Plan
+from release_train.core.state import (
+    Gate,
+    RunState,
+    RunStatus,
+    SkillResult,
+    dry_run_result,
+    new_state,
+    reopen,
+    run_result,
+)
+from release_train.core.versions import Bump
+from release_train.engine import Engine
+from release_train.errors import ErrorCode, ExitStatus, ReleaseError
+from release_train.planning import PlanRequest, plan_workspace
+
+if TYPE_CHECKING:
+    from release_train.adapters.github import GitHub
+
+
+@dataclass
+class Options:
+    """What a `release` or `resume` command line asked for, beyond the config."""
+
+    repos: Sequence[str] = ()
+    bump: Bump | None = None
+    run_id: str | None = None
+    workspace: Path | None = None
+    skip_index_wait: bool = False
+    index_minutes: int | None = None
+    max_parallel: int | None = None
+    failure_policy: FailurePolicy | None = None
+    result_file: Path | None = None
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+def work_dir(env: Mapping[str, str]) -> Path:
+    """Run-owned clones and worktrees: $RELEASE_TRAIN_WORK_DIR or the XDG cache dir."""
+    if env.get("RELEASE_TRAIN_WORK_DIR"):
+        return Path(env["RELEASE_TRAIN_WORK_DIR"])
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "release-train"
+
+
+@dataclass
+class World:
+    """The services one run talks to."""
+
+    config: Config
+    github: GitHub
+    store: StateStore
+    services: Services
+
+
+def store_for(config: Config, env: Mapping[str, str], github: GitHub | None = None) -> StateStore:
+    """The configured state store: local files, or the central repo's state branch."""
+    if config.state.store is StoreKind.BRANCH and config.state.repo:
+        from release_train.adapters.branch_store import BranchStore  # noqa: PLC0415
+
+        github = github or _github(config, env)
+        return BranchStore(github.repository(config.state.repo), config.state.branch)
+    configured = env.get("RELEASE_TRAIN_STATE_DIR")
+    return local_store(Path(configured) if configured else None)
+
+
+def _github(config: Config, env: Mapping[str, str]) -> GitHub:
+    # Imported here: planning and dry runs stay free of PyGithub.
+    from release_train.adapters.github import GitHub  # noqa: PLC0415
+
+    return GitHub.from_env(config.owner, env)
+
+
+def connect(config: Config, options: Options, progress: Progress) -> World:
+    env = options.env
+    github = _github(config, env)
+    services = Services(
+        config=config,
+        github=github,
+        auth=git_auth(env),
+        index_url=config.index_url,
+        work_dir=work_dir(env),
+        progress=progress,
+        waits=Waits.from_config(
+            config, skip_index_wait=options.skip_index_wait, index_minutes=options.index_minutes
+        ),
+    )
+    return World(config, github, store_for(config, env, github), services)
+
+
+def git_auth(env: Mapping[str, str]) -> clones.GitAuth:
+    token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
+    return clones.GitAuth.for_token(token, work_dir(env) / "auth")
+
+
+def server_url(env: Mapping[str, str]) -> str:
+    return (env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/")
+
+
+def source_clones(
+    config: Config, env: Mapping[str, str], workspace: Path | None, repos: Sequence[str]
+) -> tuple[Path, dict[str, Path]]:
+    """(directory to plan from, repo -> clone): the workspace's, or fresh run-owned clones."""
+    if workspace is not None:
+        return workspace, {r: workspace / r for r in repos}
+    auth, server = git_auth(env), server_url(env)
+    root = work_dir(env) / "clones" / config.owner
+    names = sorted(repos)
+
+    def clone(repo: str) -> Path:
+        url = clones.repo_url(server, config.owner, repo)
+        return clones.fresh_clone(url, root / repo, config.branch, auth)
+
+    with ThreadPoolExecutor(max_workers=min(6, len(names))) as pool:
+        paths = list(pool.map(clone, names))
+    return root, dict(zip(names, paths, strict=True))
+
+
+def free_run_id(store: StateStore, plan: Plan, explicit: bool) -> str:
+    """DESIGN defect 14: never reuse another run's id; a generated one is disambiguated."""
+    taken = {run for run, _ in store.runs()}
+    if plan.run_id not in taken:
+        return plan.run_id
+    if explicit:
+        raise ReleaseError(
+            ErrorCode.RUN_EXISTS,
+            f"run {plan.run_id} already exists ({store.describe()})",
+            hint=f"resume it with `release-train resume {plan.run_id}`, or pick another --run-id",
+        )
+    suffix = 2
+    while f"{plan.run_id}-{suffix}" in taken:
+        suffix += 1
+    return f"{plan.run_id}-{suffix}"
+
+
+def parse_state(text: str, location: str) -> RunState:
+    try:
+        return RunState.model_validate_json(text)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ReleaseError(
+            ErrorCode.STATE_CORRUPT,
+            f"state {location} is not a valid run state: {where}: {first['msg']}",
+            hint="restore it from the run's artifact or the state branch; it was left untouched",
+        ) from exc
+
+
+def load_run(store: StateStore, run_id: str) -> tuple[RunState, bool, str]:
+    """(state, archived, location) of `run_id`; the stored text is never modified here."""
+    stored = store.load(run_id)
+    state = parse_state(stored.text, stored.location)
+    if state.run_id != run_id:
+        raise ReleaseError(
+            ErrorCode.STATE_CORRUPT,
+            f"state {stored.location} is for run {state.run_id}, not {run_id}",
+            hint="the file was renamed or overwritten; restore it from the run's artifact",
+        )
+    return state, stored.archived, stored.location
+
+
+def plan_release(config: Config, options: Options) -> tuple[Plan, dict[str, Path]]:
+    """Phase 0-1 against fresh clones (or the workspace): the plan and each repo's clone."""
+    plan_dir, sources = source_clones(config, options.env, options.workspace, sorted(config.repos))
+    request = PlanRequest(repos=options.repos, bump=options.bump, run_id=options.run_id)
+    plan = plan_workspace(config, plan_dir, request, datetime.now(UTC).date())
+    return plan, sources
+
+
+def start(world: World, options: Options, plan: Plan, sources: dict[str, Path], gate: Gate) -> int:
+    """Phase 2.3 to 4 for an approved plan: create the state, run, clean up, report."""
+    config, store = world.config, world.store
+    if not plan.entries:
+        result = dry_run_result(plan, {r: config.tag_template(r) for r in config.repos})
+        _write_result(options, result)
+        print("Nothing to release.")
+        return ExitStatus.OK
+    run_id = free_run_id(store, plan, explicit=options.run_id is not None)
+    if run_id != plan.run_id:
+        print(f"run id {plan.run_id} is taken by an earlier run; this run is {run_id}")
+        plan = Plan(run_id, plan.entries, plan.skipped, plan.graph, plan.selected)
+    policy = options.failure_policy or config.failure_policy
+    state = new_state(plan, {r: config.tag_template(r) for r in config.repos}, gate, str(policy))
+    state.workspace = str(options.workspace) if options.workspace else None
+    with store.lock(run_id):
+        store.create(run_id, state.model_dump_json(indent=2) + "\n")
+        print(f"\nReleasing (run {run_id}, state: {store.describe()})")
+        return _execute(world, options, state, sources)
+
+
+def resume(world: World, options: Options, run_id: str) -> int:
+    """Failure recovery (spec): done repos stay done, failed ones restart, blocked continue."""
+    store = world.store
+    with store.lock(run_id):
+        state, archived, location = load_run(store, run_id)
+        if archived or state.status is RunStatus.SUCCESS:
+            print(summary.summary_text(state))
+            print(f"run {run_id} is finished; there is nothing to resume")
+            return ExitStatus.OK
+        reopened = reopen(state)
+        workspace = options.workspace or (Path(state.workspace) if state.workspace else None)
+        _, sources = source_clones(world.config, options.env, workspace, sorted(state.repos))
+        print(f"Resuming run {run_id} ({location}): {', '.join(reopened)}")
+        return _execute(world, options, state, sources)
+
+
+def _execute(world: World, options: Options, state: RunState, sources: dict[str, Path]) -> int:
+    config = world.config
+    engine = Engine(
+        services=world.services,
+        store=world.store,
+        state=state,
+        sources=sources,
+        max_parallel=options.max_parallel or config.max_parallel,
+        failure_policy=FailurePolicy(state.failure_policy),
+    )
+    engine.persist()
+    engine.run()
+    engine.cleanup()
+    if state.status is RunStatus.SUCCESS:
+        world.store.archive(state.run_id)  # Step 4.2
+    print()
+    print(summary.summary_text(state), end="")
+    result = run_result(state)
+    _write_result(options, result)
+    if state.status is not RunStatus.SUCCESS:
+        print(f"\nresume with: release-train resume {state.run_id}")
+        return ExitStatus.RELEASE_FAILED
+    return ExitStatus.OK
+
+
+def _write_result(options: Options, result: SkillResult) -> None:
+    if options.result_file is not None:
+        text = result.model_dump_json(indent=2) + "\n"
+        options.result_file.write_text(text, encoding="utf-8")
+
+
+def show_plan(plan: Plan) -> None:
+    print(render.plan_text(plan), end="")

@@ -92,9 +92,18 @@ class Engine:
                     future.result()  # _release records its own failures
                     self._after(name)
         with self._lock:
+            self._block_stranded()
             settle(self.state)
         self.persist()
         return self.state
+
+    def _block_stranded(self) -> None:
+        """Pending repos that never became ready: an upstream of theirs did not finish."""
+        repos = self.state.repos
+        for name, repo in repos.items():
+            stuck = [u for u in repo.upstreams if repos[u].status is not RepoStatus.DONE]
+            if repo.status is RepoStatus.PENDING and stuck:
+                block(self.state, [name], stuck[0])
 
     def _ready(self, order: list[str], running: set[str]) -> list[str]:
         with self._lock:

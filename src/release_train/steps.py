@@ -7,7 +7,6 @@ the effect and records it without doing it again.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -402,8 +401,8 @@ class Merge:
                     ErrorCode.CI_FAILED,
                     f"check {failed.name!r} failed on {sha[:12]}",
                     repo=ctx.name,
-                    hint=f"see {failed.url or ctx.repo.pr_url}; fix it on the release branch "
-                    "or main, then resume",
+                    hint=f"see {failed.url or ctx.repo.pr_url}; re-run the check once the cause "
+                    "is fixed, then resume (only the release commit is ever merged)",
                 )
             seen[:] = [c.name for c in state.checks if c.state == "pending"]
             return state.state in ("success", "none")
@@ -577,7 +576,3 @@ def steps_after(phase: str) -> list[Step]:
     if phase not in names:
         return []
     return list(STEPS[names.index(phase) + 1 :])
-
-
-def elapsed(start: float) -> str:
-    return f"{time.monotonic() - start:.1f}s"

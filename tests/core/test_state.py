@@ -22,6 +22,7 @@ def test_dry_run_result_has_the_model_skill_result_shape() -> None:
         "repos_succeeded",
         "repos_failed",
         "repos_skipped",
+        "repos_blocked",
         "details",
     ]
     assert (result["skill"], result["status"], result["gate_token"]) == ("release", "DRY_RUN", None)
@@ -45,6 +46,9 @@ def test_dry_run_result_has_the_model_skill_result_shape() -> None:
         "phase": "PLANNED",
         "status": "pending",
         "error": None,
+        "error_code": None,
+        "blocked_by": None,
+        "merge_sha": None,
         "commits": 3,
         "reason": first["reason"],
     }

@@ -12,6 +12,7 @@ import pytest
 
 from release_train.cli import main
 from release_train.sandbox.builder import Change, RepoBuilder
+from release_train.sandbox.family import config_text
 from tests.core.test_render import SPEC_PLAN_TABLE
 
 RUN_ID = "release-20260225-a3f7b2"
@@ -301,10 +302,13 @@ def test_resume_preflight(
     code_name: str,
 ) -> None:
     monkeypatch.setenv("RELEASE_TRAIN_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("GITHUB_TOKEN", "not-used-before-the-state-is-read")
+    config = tmp_path / "release-train.toml"
+    config.write_text(config_text())
     state = tmp_path / f"{RUN_ID}.json"
     if content is not None:
         state.write_text(content)
-    code, _, err = run_cli(capsys, "release", "--resume", RUN_ID)
+    code, _, err = run_cli(capsys, "release", "--resume", RUN_ID, "--config", str(config))
     assert code == 3 and err.startswith(f"error[{code_name}]: ")
     assert "hint: " in err
     if content is not None:

@@ -287,8 +287,8 @@ class SkillResult(BaseModel):
     repos_attempted: int = 0
     repos_succeeded: int = 0
     repos_failed: int = 0
-    repos_blocked: int = 0
-    repos_skipped: int = 0
+    repos_skipped: int = 0  # planned skips only (nothing to release), never blocked repos
+    repos_blocked: int = 0  # ours: repos a failure kept from starting (DESIGN defect 9)
     details: list[RepoResult]
 
 

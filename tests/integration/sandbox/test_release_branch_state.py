@@ -73,6 +73,13 @@ def test_the_state_is_on_the_branch_and_archived_there(
     assert main(["status", RUN_ID, "--config", cfg, "--format", "json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["status"], result["repos_succeeded"]) == ("SUCCESS", 2)
+    # The token reached git through GIT_ASKPASS only: no file of the run's clones holds it.
+    work = Path(world.env["RELEASE_TRAIN_WORK_DIR"])
+    token = world.github.token.encode()
+    leaks = [f for f in sorted(work.rglob("*")) if f.is_file() and token in f.read_bytes()]
+    assert leaks == [] and (work / "clones" / world.owner / "alpha_core" / ".git").is_dir()
+    assert token.decode() not in out
+
     # The next run finds the tags this one made (DESIGN defect 1): nothing left to release.
     assert main(["release", "--all", "--yes", "--config", cfg]) == 0
     out = capsys.readouterr().out

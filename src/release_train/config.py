@@ -103,7 +103,7 @@ class StateConfig(_Model):
     @model_validator(mode="after")
     def _branch_needs_repo(self) -> StateConfig:
         if self.store is StoreKind.BRANCH and not self.repo:
-            raise ValueError("state.store = \"branch\" needs state.repo (the central repo)")
+            raise ValueError('state.store = "branch" needs state.repo (the central repo)')
         return self
 
 

@@ -174,9 +174,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, data: dict[str, Any]) -> None:
         self._send(status, "application/json", json.dumps(data).encode())
 
-    def _send(
-        self, status: int, content_type: str, body: bytes, length: str | None = None
-    ) -> None:
+    def _send(self, status: int, content_type: str, body: bytes, length: str | None = None) -> None:
         self.send_response(status)
         if content_type:
             self.send_header("Content-Type", content_type)

@@ -23,6 +23,7 @@ from release_train.adapters.store import StateStore
 from release_train.config import FailurePolicy
 from release_train.context import RepoContext, Services
 from release_train.core.state import (
+    STEP_OF_PHASE,
     RepoError,
     RepoStatus,
     RunState,
@@ -236,5 +237,5 @@ def _error(
     hint: str | None,
     output: str | None,
 ) -> RepoError:
-    where = step.phase if step else ctx.repo.phase
+    where = STEP_OF_PHASE[step.phase] if step else ctx.repo.phase
     return RepoError(code=str(code), message=message, step=where, hint=hint, output=output)

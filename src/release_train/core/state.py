@@ -35,6 +35,21 @@ PHASES = (
     "PUBLISHED",
     "DONE",
 )
+# The specification's sub-step that records each phase (an error names the step).
+STEP_OF_PHASE = {
+    "WORKTREE": "WORKTREE",
+    "BUMPED": "BUMP",
+    "PINNED": "PIN",
+    "CHANGELOG": "CHANGELOG",
+    "LOCKED": "LOCK",
+    "LINT": "LINT",
+    "COMMITTED": "COMMIT",
+    "PUSHED": "PUSH",
+    "PR_CREATED": "PR",
+    "MERGED": "MERGE",
+    "TAGGED": "TAG",
+    "PUBLISHED": "PUBLISH",
+}
 # Until the release commit is pushed, everything a repo did lives in a worktree that a
 # resumed run (perhaps on another machine) may not have: those steps are redone, each
 # skipping what its probe finds already there.
@@ -80,7 +95,7 @@ class PhaseMark(_Model):
 class RepoError(_Model):
     code: str
     message: str
-    step: str  # the step that failed (the phase it was working towards)
+    step: str  # the sub-step that failed (STEP_OF_PHASE of the phase it was working towards)
     hint: str | None = None
     output: str | None = None  # a tail of the failing tool's output, secrets masked
     at: datetime = Field(default_factory=now)

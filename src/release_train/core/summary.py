@@ -43,7 +43,7 @@ def _errors(state: RunState) -> list[str]:
     lines = []
     for repo in state.repos.values():
         if repo.error is not None:
-            lines.append(f"  {repo.repo}: {repo.error.step}: {repo.error.line()}")
+            lines.append(f"  {repo.repo}: {repo.error.step} failed: {repo.error.line()}")
             if repo.error.hint:
                 lines.append(f"    hint: {repo.error.hint}")
         elif repo.status is RepoStatus.BLOCKED:

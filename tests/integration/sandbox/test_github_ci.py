@@ -89,3 +89,30 @@ def test_posted_statuses_combine_newest_per_context(gh_world: World) -> None:
     commit.create_status("failure", context="lint")
     assert commit.get_combined_status().state == "failure"
     assert [s.state for s in commit.get_statuses()] == ["failure", "success", "success", "pending"]
+
+
+def test_a_rerun_replaces_the_failed_check_in_the_latest_view(gh_world: World) -> None:
+    gh_world.admin.set_ci("demo", conclusion="failure", duration=0.05)
+    head = _open_pr(gh_world)
+    commit = gh_world.repo.get_commit(head)
+    wait_for(lambda: commit.get_check_runs()[0].status == "completed")
+    gh_world.admin.set_ci("demo", conclusion="success")
+
+    gh_world.admin.rerun_ci("demo", head)
+    wait_for(lambda: commit.get_check_runs()[0].conclusion == "success")
+
+    # GitHub's default `filter=latest` shows the newest run per name; `all` shows both.
+    assert [r.conclusion for r in commit.get_check_runs()] == ["success"]
+    assert sorted(str(r.conclusion) for r in commit.get_check_runs(filter="all")) == [
+        "failure",
+        "success",
+    ]
+    assert gh_world.repo.get_pull(1).mergeable_state == "clean"
+
+
+def test_statuses_only_ci_makes_no_check_runs(gh_world: World) -> None:
+    gh_world.admin.set_ci("demo", mode="statuses", duration=0.05)
+    head = _open_pr(gh_world)
+    commit = gh_world.repo.get_commit(head)
+    wait_for(lambda: commit.get_combined_status().state == "success")
+    assert commit.get_check_runs().totalCount == 0

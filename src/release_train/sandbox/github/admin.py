@@ -82,6 +82,16 @@ def set_ci(front: Frontend, params: dict[str, str], body: Any) -> Any:
         return record.ci.model_dump()
 
 
+def rerun_ci(front: Frontend, params: dict[str, str], body: Any) -> Any:
+    """ "Re-run all jobs" of `sha`: new check runs with the repo's current CI settings."""
+    name = _repo(front, params)
+    sha = body.get("sha") if isinstance(body, dict) else None
+    if not isinstance(sha, str) or front.forge.repos[name].object_type(sha) != "commit":
+        raise ValueError('expected {"sha": "<a commit of the repo>"}')
+    ci.start(front.forge, name, sha, rerun=True)
+    return {"sha": sha}
+
+
 def set_publish(front: Frontend, params: dict[str, str], body: Any) -> Any:
     name = _repo(front, params)
     with front.forge.store.lock:
@@ -265,6 +275,7 @@ ROUTES: list[_AdminRoute] = [
     _AdminRoute("POST", "/repos", add_repo),
     _AdminRoute("GET", "/repos/{repo}/ci", set_ci),
     _AdminRoute("POST", "/repos/{repo}/ci", set_ci),
+    _AdminRoute("POST", "/repos/{repo}/ci/rerun", rerun_ci),
     _AdminRoute("GET", "/repos/{repo}/publish", set_publish),
     _AdminRoute("POST", "/repos/{repo}/publish", set_publish),
     _AdminRoute("POST", "/repos/{repo}/runs/{run_id}/approvals", add_approval),

@@ -29,13 +29,13 @@ class CheckView:
     completed_at: float | None
 
 
-def start(forge: Forge, repo: str, sha: str) -> None:
-    """Run CI on `sha` once (a re-push of the same commit does not run it again)."""
+def start(forge: Forge, repo: str, sha: str, *, rerun: bool = False) -> None:
+    """Run CI on `sha` once (a re-push does not run it again); `rerun`: "Re-run all jobs"."""
     store = forge.store
     with store.lock:
         settings = store.state.repos[repo].ci
         seen = any(j.repo == repo and j.sha == sha for j in store.state.ci_jobs)
-        if settings.conclusion == "none" or seen:
+        if settings.conclusion == "none" or (seen and not rerun):
             return
         job = CiJob(
             repo=repo,
@@ -133,7 +133,7 @@ def _status_states(forge: Forge, repo: str, sha: str) -> list[StatusRecord]:
             creator="github-actions[bot]",
             created_at=v.completed_at or v.started_at,
         )
-        for v in views(forge, repo, sha)
+        for v in newest_runs(views(forge, repo, sha))
         if v.job.mode in ("statuses", "both")
     ]
     latest: dict[str, StatusRecord] = {}
@@ -153,7 +153,7 @@ def combined_state(statuses: list[StatusRecord]) -> str:
 
 def required_state(forge: Forge, repo: str, sha: str, contexts: list[str]) -> tuple[str, str]:
     """(`success`|`pending`|`failure`, first context not green) for branch protection."""
-    checks = {v.name: v for v in views(forge, repo, sha)}
+    checks = {v.name: v for v in newest_runs(views(forge, repo, sha))}
     statuses = {s.context: s for s in _status_states(forge, repo, sha)}
     for context in contexts:
         if context in checks:
@@ -248,9 +248,20 @@ def create_status(forge: Forge, req: Request) -> Reply:
     return Reply(201, _status_json(forge.urls, record.name, status, full=True))
 
 
+def newest_runs(found: list[CheckView]) -> list[CheckView]:
+    """GitHub's default `filter=latest`: the newest run of each check name."""
+    newest: dict[str, CheckView] = {}
+    for view in found:  # newest first
+        newest.setdefault(view.name, view)
+    return sorted(newest.values(), key=lambda v: -v.id)
+
+
 def list_check_runs(forge: Forge, req: Request) -> Reply:
     repo, sha = _commit_sha(forge, req)
-    selected = views(forge, repo, sha)
+    # A CI that reports through commit statuses only (Jenkins-like) makes no check runs.
+    selected = [v for v in views(forge, repo, sha) if v.job.mode != "statuses"]
+    if req.query.get("filter", "latest") != "all":
+        selected = newest_runs(selected)
     name, status = req.query.get("check_name"), req.query.get("status")
     selected = [
         v for v in selected if (not name or v.name == name) and (not status or v.status == status)

@@ -76,6 +76,10 @@ class SandboxAdmin:
         result: dict[str, Any] = self._call("POST", f"/repos/{repo}/ci", _given(settings))
         return result
 
+    def rerun_ci(self, repo: str, sha: str) -> None:
+        """Re-run CI on `sha` with the repo's current settings (GitHub's "Re-run all jobs")."""
+        self._call("POST", f"/repos/{repo}/ci/rerun", {"sha": sha})
+
     def set_publish(
         self, repo: str, *, mode: str | None = None, delay: float | None = None
     ) -> dict[str, Any]:

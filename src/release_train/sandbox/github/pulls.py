@@ -134,7 +134,7 @@ def _mergeable_state(forge: Forge, record: RepoRecord, pr: PullRecord, mergeable
         and ci.required_state(forge, pr.repo, pr.head_sha, record.ci.required)[0] != "success"
     ):
         return "blocked"
-    conclusions = {v.conclusion for v in ci.views(forge, pr.repo, pr.head_sha)}
+    conclusions = {v.conclusion for v in ci.newest_runs(ci.views(forge, pr.repo, pr.head_sha))}
     if conclusions - {"success", None}:
         return "unstable"
     return "clean"

@@ -76,6 +76,8 @@ def _options(args: argparse.Namespace) -> runs.Options:
         max_parallel=getattr(args, "max_parallel", None),
         failure_policy=FailurePolicy(policy) if policy else None,
         result_file=getattr(args, "result_file", None),
+        releasing=args.command in ("release", "resume"),
+        dry_run=getattr(args, "dry_run", False),
     )
 
 

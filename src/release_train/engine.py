@@ -173,6 +173,7 @@ class Engine:
                 mark_phase(ctx.repo, "DONE")
             self.persist()
             progress.step(name, "DONE", f"{ctx.repo.old_version} -> {ctx.repo.new_version}")
+            self._maybe_pause(name, "DONE")
         except ReleaseError as exc:
             self._failed(
                 ctx, _error(ctx, step, exc.code, exc.message, hint=exc.hint, output=exc.output)
@@ -209,12 +210,9 @@ class Engine:
         self.services.progress.warning(ctx.name, f"{error.step} failed: {error.line()}")
 
     def _maybe_pause(self, name: str, phase: str) -> None:
-        if self.pause_after != f"{name}:{phase}":
-            return
-        self.persist()
-        print(f"paused after {name} {phase} ({PAUSE_VARIABLE})", flush=True)
-        while True:  # until killed: the harness checks what a kill here leaves behind
-            time.sleep(3600)
+        if self.pause_after == f"{name}:{phase}":
+            self.persist()
+            pause_here(name, phase)
 
     # -- Phase 4 ------------------------------------------------------------------------
 
@@ -226,6 +224,19 @@ class Engine:
         run_dir = self.services.work_dir / "runs" / self.state.run_id
         if run_dir.is_dir() and not any(run_dir.iterdir()):
             run_dir.rmdir()
+
+
+def pause_here(name: str, phase: str) -> None:
+    """The crash harness's stop: say so, then wait to be killed (never returns)."""
+    print(f"paused after {name} {phase} ({PAUSE_VARIABLE})", flush=True)
+    while True:
+        time.sleep(3600)
+
+
+def pause_before_state() -> None:
+    """`RELEASE_TRAIN_PAUSE_AFTER=*:PLANNED`: stop once the plan is approved, before any state."""
+    if os.environ.get(PAUSE_VARIABLE) == "*:PLANNED":
+        pause_here("*", "PLANNED")
 
 
 def _error(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +20,7 @@ class PlanRequest:
     repos: Sequence[str] = ()  # empty: all repos (the specification's default, and --all)
     bump: Bump | None = None
     run_id: str | None = None
+    revs: Mapping[str, str] = field(default_factory=dict)  # repo -> rev to plan (HEAD)
 
 
 def select(config: Config, repos: Sequence[str]) -> list[str]:
@@ -61,7 +62,7 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
             hint="--workspace DIR holds one clone per repo, named as the repo",
         )
     selected = select(config, request.repos)
-    manifests = ws.read_manifests(config, workspace)
+    manifests = ws.read_manifests(config, workspace, request.revs)
     graph = family_graph(config, workspace, manifests)
     scans = ws.scan_repos(config, manifests, selected)
     options = PlanOptions(

@@ -29,7 +29,7 @@ from release_train.core.state import (
     run_result,
 )
 from release_train.core.versions import Bump
-from release_train.engine import Engine
+from release_train.engine import Engine, pause_before_state
 from release_train.errors import ErrorCode, ExitStatus, ReleaseError
 from release_train.planning import PlanRequest, plan_workspace
 
@@ -50,6 +50,8 @@ class Options:
     max_parallel: int | None = None
     failure_policy: FailurePolicy | None = None
     result_file: Path | None = None
+    releasing: bool = False  # plan what a release would cut: origin/<branch> of workspace clones
+    dry_run: bool = False
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -136,10 +138,14 @@ def source_clones(
 
 def free_run_id(store: StateStore, plan: Plan, explicit: bool) -> str:
     """DESIGN defect 14: never reuse another run's id; a generated one is disambiguated."""
-    taken = {run for run, _ in store.runs()}
+    runs = dict(store.runs())
+    taken = set(runs)
     if plan.run_id not in taken:
         return plan.run_id
     if explicit:
+        if not runs[plan.run_id]:
+            with store.lock(plan.run_id):  # a run still going is RUN_IN_PROGRESS, not "resume it"
+                pass
         raise ReleaseError(
             ErrorCode.RUN_EXISTS,
             f"run {plan.run_id} already exists ({store.describe()})",
@@ -177,10 +183,33 @@ def load_run(store: StateStore, run_id: str) -> tuple[RunState, bool, str]:
     return state, stored.archived, stored.location
 
 
+def workspace_revs(
+    config: Config, env: Mapping[str, str], sources: Mapping[str, Path], *, fetch: bool
+) -> dict[str, str]:
+    """What a release from `--workspace` clones is cut from: `origin/<branch>`, not HEAD.
+
+    A person's clone may have a feature branch checked out; the release must not carry
+    its unpushed work. A fetch changes only remote-tracking refs and tags there, never the
+    working copy or HEAD (DESIGN defect 13). A clone without that remote branch plans HEAD.
+    """
+    auth, branch, revs = git_auth(env), config.branch, {}
+    for repo, clone in sorted(sources.items()):
+        remote = f"refs/remotes/origin/{branch}"
+        if fetch and clones.has_remote(clone, "origin"):
+            clones.authed(
+                auth, clone, "fetch", "--quiet", "origin", f"+refs/heads/{branch}:{remote}"
+            )
+        revs[repo] = f"origin/{branch}" if clones.has_ref(clone, remote) else "HEAD"
+    return revs
+
+
 def plan_release(config: Config, options: Options) -> tuple[Plan, dict[str, Path]]:
     """Phase 0-1 against fresh clones (or the workspace): the plan and each repo's clone."""
     plan_dir, sources = source_clones(config, options.env, options.workspace, sorted(config.repos))
-    request = PlanRequest(repos=options.repos, bump=options.bump, run_id=options.run_id)
+    revs: dict[str, str] = {}
+    if options.workspace is not None and options.releasing:
+        revs = workspace_revs(config, options.env, sources, fetch=not options.dry_run)
+    request = PlanRequest(repos=options.repos, bump=options.bump, run_id=options.run_id, revs=revs)
     plan = plan_workspace(config, plan_dir, request, datetime.now(UTC).date())
     return plan, sources
 
@@ -200,6 +229,7 @@ def start(world: World, options: Options, plan: Plan, sources: dict[str, Path], 
     policy = options.failure_policy or config.failure_policy
     state = new_state(plan, {r: config.tag_template(r) for r in config.repos}, gate, str(policy))
     state.workspace = str(options.workspace) if options.workspace else None
+    pause_before_state()
     with store.lock(run_id):
         store.create(run_id, state.model_dump_json(indent=2) + "\n")
         print(f"\nReleasing (run {run_id}, state: {store.describe()})")

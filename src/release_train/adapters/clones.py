@@ -131,6 +131,14 @@ def remove_worktree(source: Path, path: Path) -> None:
     git(source, "worktree", "prune", check=False)
 
 
+def has_remote(repo: Path, name: str) -> bool:
+    return name in git(repo, "remote").split()
+
+
+def has_ref(repo: Path, ref: str) -> bool:
+    return bool(git(repo, "for-each-ref", "--format=%(refname)", ref).strip())
+
+
 def dirty(path: Path) -> list[str]:
     return git(path, "status", "--porcelain").splitlines()
 

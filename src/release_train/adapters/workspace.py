@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +22,13 @@ NO_RELEASE = "0.0.0"  # the specification's version of a repo with no release ta
 
 @dataclass(frozen=True)
 class Manifest:
-    """A repo's pyproject as of HEAD: its distribution name and family requirements."""
+    """A repo's pyproject as of `rev`: its distribution name and family requirements."""
 
     repo: str
     path: Path  # the clone, checked to be a git work tree
     package: str
     requirements: frozenset[str]  # canonical names of everything it requires
+    rev: str = "HEAD"  # what is planned: HEAD of the clone, or e.g. origin/main for a release
 
 
 @dataclass(frozen=True)
@@ -51,21 +53,21 @@ def repo_path(workspace: Path, repo: str) -> Path:
     return path
 
 
-def read_manifest(config: Config, workspace: Path, repo: str) -> Manifest:
+def read_manifest(config: Config, workspace: Path, repo: str, rev: str = "HEAD") -> Manifest:
     path = repo_path(workspace, repo)
     pyproject = config.repos[repo].pyproject
-    text = git.show_file(path, "HEAD", pyproject)
+    text = git.show_file(path, rev, pyproject)
     if text is None:
         raise ReleaseError(
             ErrorCode.PYPROJECT_INVALID,
-            f"{repo} has no {pyproject} at HEAD",
+            f"{repo} has no {pyproject} at {rev}",
             repo=repo,
             hint=f"set repos.{repo}.pyproject to its path in the repo",
         )
     source = f"{repo}/{pyproject}"
     info = read_project(text, source=source)
     package = config.repos[repo].package or info.name or repo
-    return Manifest(repo, path, package, frozenset(requirement_names(text)))
+    return Manifest(repo, path, package, frozenset(requirement_names(text)), rev)
 
 
 def release_candidates(config: Config, path: Path, repo: str, package: str) -> list[LastRelease]:
@@ -83,14 +85,14 @@ def release_candidates(config: Config, path: Path, repo: str, package: str) -> l
 
 
 def scan_repo(config: Config, manifest: Manifest) -> RepoScan:
-    """The last release reachable from HEAD and the commits since, usually in one `git log`."""
+    """The last release reachable from the rev and the commits since, usually in one `git log`."""
     path = manifest.path
     for last in [*release_candidates(config, path, manifest.repo, manifest.package), NONE]:
-        found = git.log_since(path, last.commit)
+        found = git.log_since(path, last.commit, until=manifest.rev)
         if found.reachable:  # a tag on an unmerged branch is not this branch's release
             break
     commits = found.commits
-    head = commits[-1].sha if commits else git.head(path)
+    head = commits[-1].sha if commits else git.rev_parse(path, manifest.rev)
     return RepoScan(
         repo=manifest.repo,
         package=manifest.package,
@@ -101,10 +103,15 @@ def scan_repo(config: Config, manifest: Manifest) -> RepoScan:
     )
 
 
-def read_manifests(config: Config, workspace: Path) -> dict[str, Manifest]:
+def read_manifests(
+    config: Config, workspace: Path, revs: Mapping[str, str] | None = None
+) -> dict[str, Manifest]:
     repos = sorted(config.repos)
+    revs = revs or {}
     with ThreadPoolExecutor(max_workers=min(8, len(repos))) as pool:
-        found = list(pool.map(lambda r: read_manifest(config, workspace, r), repos))
+        found = list(
+            pool.map(lambda r: read_manifest(config, workspace, r, revs.get(r, "HEAD")), repos)
+        )
     return {m.repo: m for m in found}
 
 

@@ -95,11 +95,18 @@ def _link(text: str, url: str | None) -> str:
     return f"[{md_escape(text)}]({url})" if url else md_escape(text)
 
 
-def summary_markdown(state: RunState, server_url: str | None = None) -> str:
+def _tag_url(repo: RepoState) -> str | None:
+    """The tag's page, in the repository its PR was opened in."""
+    if not (repo.pr_url and repo.tag_sha and "/pull/" in repo.pr_url):
+        return None
+    return f"{repo.pr_url.rsplit('/pull/', 1)[0]}/tree/{repo.tag}"
+
+
+def summary_markdown(state: RunState) -> str:
     """The summary for a job summary or a PR comment: links, errors with hints, the graph."""
     rows = []
     for r in state.repos.values():
-        tag_url = f"{server_url}/tree/{r.tag}" if server_url and r.tag_sha else None
+        tag_url = _tag_url(r)
         rows.append(
             f"| {md_escape(r.repo)} | {md_escape(r.old_version)} | {md_escape(r.new_version)} "
             f"| {_link(_pr(r), r.pr_url)} | {_link(r.tag, tag_url)} | {_pypi(r)} "

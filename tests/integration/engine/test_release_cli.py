@@ -1,0 +1,231 @@
+"""The `release`, `status` and `resume` commands as a user runs them: exit codes and output.
+
+Releases run as new processes; commands that only read a state call the same `cli.main`
+in this process (`Rig.main`), which is faster than an interpreter per call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from release_train.adapters.command import Completed
+from release_train.sandbox.control import Sandbox
+
+from .conftest import Rig, tree_bytes
+
+
+def test_release_without_approval_refuses_before_any_clone(rig: Rig) -> None:
+    config = rig.config("cli")
+
+    done = rig.cli("release", "--all", config=config)
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith("error[USAGE]: a release needs an approval")
+    assert "hint: review the plan above" in done.stderr
+    assert not rig.work_dir.exists() and not rig.state_dir.exists()
+
+
+@dataclass(frozen=True)
+class Finished:
+    """A successful release of the cli lane, run once for the tests that read it."""
+
+    rig: Rig
+    config: Path
+    run_id: str
+    done: Completed
+    result: dict[str, object]
+
+
+@pytest.fixture(scope="module")
+def finished(world: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Finished:
+    rig = Rig(world, tmp_path_factory.mktemp("finished"))
+    config = rig.config("cli")
+    result_file = rig.root / "result.json"
+    args = ("release", "--all", "--yes", "--run-id", "cli-1", "--result-file", str(result_file))
+    done = rig.cli(*args, config=config)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return Finished(rig, config, "cli-1", done, json.loads(result_file.read_text()))
+
+
+def test_release_result_file_is_the_model_skill_result(finished: Finished) -> None:
+    result, state = finished.result, finished.rig.state(finished.run_id)
+    assert list(result) == [
+        "skill",
+        "status",
+        "run_id",
+        "gate_token",
+        "plan_hash",
+        "repos_attempted",
+        "repos_succeeded",
+        "repos_failed",
+        "repos_skipped",
+        "repos_blocked",
+        "details",
+    ]
+    assert {k: v for k, v in result.items() if k != "details"} == {
+        "skill": "release",
+        "status": "SUCCESS",
+        "run_id": "cli-1",
+        "gate_token": "yes:cli-1",
+        "plan_hash": state.plan_hash,
+        "repos_attempted": 2,
+        "repos_succeeded": 2,
+        "repos_failed": 0,
+        "repos_skipped": 0,
+        "repos_blocked": 0,
+    }
+    details = result["details"]
+    assert isinstance(details, list)
+    server = f"{finished.rig.world.github.server_url}/{finished.rig.world.owner}"
+    for detail, (name, repo) in zip(details, state.repos.items(), strict=True):
+        assert detail == {
+            "repo": name,
+            "tier": repo.tier,
+            "old_version": "1.0.0",
+            "new_version": "1.0.1",
+            "bump": "patch",
+            "pr_url": f"{server}/{name}/pull/{repo.pr_number}",
+            "pr_number": repo.pr_number,
+            "tag": f"{name}/v1.0.1",
+            "pypi_status": "skipped",  # publish = "none": nothing to wait for
+            "phase": "DONE",
+            "status": "done",
+            "error": None,
+            "error_code": None,
+            "blocked_by": None,
+            "merge_sha": repo.merge_sha,
+            "commits": 1,
+            "reason": "1 fix",
+        }
+    assert [d["tier"] for d in details] == [1, 2]
+
+
+def test_release_prints_the_summary_table(finished: Finished) -> None:
+    out = finished.done.stdout
+    summary = out[out.index("Release Summary (run: cli-1)") :]
+    assert summary.splitlines()[2:7] == [
+        "  Repo               Old    New      PR                Tag                    PyPI",
+        "  ─────────────────  ─────  ───────  ────────────────  ─────────────────────  ─────────",
+        "  cli_core           1.0.0  1.0.1    #1 (merged)       cli_core/v1.0.1        skipped",
+        "  cli_app            1.0.0  1.0.1    #1 (merged)       cli_app/v1.0.1         skipped",
+        "",
+    ]
+    assert "  Status: SUCCESS (2/2 repos released)" in summary
+
+
+def test_status_without_a_run_id_lists_the_runs(finished: Finished) -> None:
+    done = finished.rig.main("status", config=finished.config)
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "cli-1  (archived)\n"
+
+
+def test_status_of_a_run_shows_where_every_repo_is(finished: Finished) -> None:
+    done = finished.rig.main("status", "cli-1", config=finished.config)
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    archive = finished.rig.state_dir / "archive" / "cli-1.json"
+    assert lines[:2] == ["Run cli-1: success (archived)", f"  state: {archive}"]
+    assert re.fullmatch(r"  plan hash: sha256:[0-9a-f]{12}; started .*; attempt 1", lines[2])
+    assert lines[3].startswith("  gate: yes yes:cli-1 ")  # then who said yes ($USER)
+    assert lines[5:9] == [
+        "  Repo               Tier  New      Status   Phase       PR",
+        "  ─────────────────  ────  ───────  ───────  ──────────  ──────",
+        "  cli_core           1     1.0.1    done     DONE        #1",
+        "  cli_app            2     1.0.1    done     DONE        #1",
+    ]
+    assert "Release Summary (run: cli-1)" in done.stdout
+
+
+def test_status_as_json_is_the_result(finished: Finished) -> None:
+    done = finished.rig.main("status", "cli-1", "--format", "json", config=finished.config)
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == finished.result
+
+
+def _states(directory: Path) -> dict[str, bytes]:
+    """The state documents (a lock file only holds its last holder's pid)."""
+    return {k: v for k, v in tree_bytes(directory, skip=()).items() if k.endswith(".json")}
+
+
+def test_resume_of_a_finished_run_has_nothing_to_do(finished: Finished) -> None:
+    states = _states(finished.rig.state_dir)
+
+    done = finished.rig.main("resume", "cli-1", config=finished.config)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.endswith("run cli-1 is finished; there is nothing to resume\n")
+    assert "Release Summary (run: cli-1)" in done.stdout
+    assert _states(finished.rig.state_dir) == states
+
+
+def test_resume_of_an_unknown_run_is_state_not_found(rig: Rig) -> None:
+    config = rig.config("cli")
+
+    done = rig.main("resume", "release-20200101-abcdef", config=config)
+
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert done.stderr.startswith("error[STATE_NOT_FOUND]: no state of release-20200101-abcdef")
+    assert not (rig.work_dir / "clones").exists()
+    listed = rig.main("status", config=config)
+    assert (listed.returncode, listed.stdout) == (0, f"no runs in local files in {rig.state_dir}\n")
+
+
+def _corrupt(text: str, how: str) -> str:
+    if how == "truncated":
+        return text[: len(text) // 2]
+    if how == "bad-status":
+        return text.replace('"status": "success"', '"status": "exploded"', 1)
+    return text.replace('"run_id": "cli-1"', '"run_id": "cli-9"', 1)  # another run's state
+
+
+@pytest.mark.parametrize("how", ["truncated", "bad-status", "other-run"])
+def test_a_corrupt_state_is_state_corrupt_and_left_as_it_was(
+    finished: Finished, rig: Rig, how: str
+) -> None:
+    good = (finished.rig.state_dir / "archive" / "cli-1.json").read_text()
+    broken = _corrupt(good, how)
+    assert broken != good
+    path = rig.state_dir / "cli-1.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(broken)
+    config = rig.config("cli")
+
+    resumed = rig.main("resume", "cli-1", config=config)
+    shown = rig.main("status", "cli-1", config=config)
+
+    for done in (resumed, shown):
+        assert done.returncode == 3, done.stdout + done.stderr
+        assert done.stderr.startswith(f"error[STATE_CORRUPT]: state {path} ")
+    assert path.read_text() == broken
+    assert sorted(p.name for p in rig.state_dir.iterdir()) == ["cli-1.json", "cli-1.lock"]
+
+
+def test_a_second_process_on_a_run_in_progress_is_run_in_progress(rig: Rig) -> None:
+    """While a run holds its lock (paused by the hook), `status` reads it, but neither a
+    `resume` nor a `release` with its id may start: RUN_IN_PROGRESS, the state untouched."""
+    config = rig.config("lock")
+    rig.push("lck_core", "fix: something to release")
+    args = ("release", "lck_core", "--yes", "--run-id", "lck-1")
+    with rig.paused(*args, after="lck_core:WORKTREE", config=config):
+        path = rig.state_dir / "lck-1.json"
+        before = path.read_bytes()
+
+        shown = rig.main("status", "lck-1", config=config)
+        resumed = rig.cli("resume", "lck-1", config=config)
+        released = rig.cli(*args, config=config)
+
+        assert path.read_bytes() == before
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("Run lck-1: in_progress\n")
+    assert re.search(r"^  lck_core +1 +1\.0\.1 +running +WORKTREE +-$", shown.stdout, re.M)
+    for second in (resumed, released):
+        assert second.returncode == 3, second.stdout + second.stderr
+        assert second.stderr.startswith("error[RUN_IN_PROGRESS]: run lck-1 is in progress (pid ")

@@ -15,6 +15,7 @@ import pytest
 from github import Auth, Github
 
 from release_train.adapters.git import git
+from release_train.config import load_config
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox.control import (
     LOCK_MESSAGE,
@@ -220,6 +221,9 @@ def test_up_seeds_the_sample_family_usable_from_a_shell(sandbox_dir: Path, tmp_p
     env = dict(line.split("=", 1) for line in result.stdout.splitlines())
     state = read_state(sandbox_dir)
     assert state is not None and len(state["repos"]) == 6
+    # The config of the family against this world, for `release-train release` run in it.
+    config, _ = load_config(sandbox_dir / "release-train.toml")
+    assert config.index_url == env["INDEX_URL"] and sorted(config.repos) == sorted(state["repos"])
     target = tmp_path / "site"
     pip = subprocess.run(
         [

@@ -8,23 +8,27 @@ def test_phases_are_the_specifications() -> None:
     assert PHASES[0] == "PLANNED" and PHASES[-1] == "DONE" and len(PHASES) == 14
 
 
+# The specification's ModelSkillResult fields in its order, then ours (repos_blocked).
+RESULT_KEYS = [
+    "skill",
+    "status",
+    "run_id",
+    "gate_token",
+    "plan_hash",
+    "repos_attempted",
+    "repos_succeeded",
+    "repos_failed",
+    "repos_skipped",
+    "repos_blocked",
+    "details",
+]
+
+
 def test_dry_run_result_has_the_model_skill_result_shape() -> None:
     plan = spec_example_plan()
     formats = {e.repo: "{repo}/v{version}" for e in plan.entries}
     result = dry_run_result(plan, formats).model_dump(mode="json")
-    assert list(result) == [
-        "skill",
-        "status",
-        "run_id",
-        "gate_token",
-        "plan_hash",
-        "repos_attempted",
-        "repos_succeeded",
-        "repos_failed",
-        "repos_skipped",
-        "repos_blocked",
-        "details",
-    ]
+    assert list(result) == RESULT_KEYS
     assert (result["skill"], result["status"], result["gate_token"]) == ("release", "DRY_RUN", None)
     assert result["plan_hash"] == plan.plan_hash
     assert (result["repos_attempted"], result["repos_succeeded"], result["repos_failed"]) == (

@@ -15,6 +15,7 @@ import pytest
 
 from release_train.adapters.command import Completed
 from release_train.sandbox.control import Sandbox
+from tests.core.test_state import RESULT_KEYS
 
 from .conftest import Rig, tree_bytes
 
@@ -54,19 +55,7 @@ def finished(world: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Finish
 
 def test_release_result_file_is_the_model_skill_result(finished: Finished) -> None:
     result, state = finished.result, finished.rig.state(finished.run_id)
-    assert list(result) == [
-        "skill",
-        "status",
-        "run_id",
-        "gate_token",
-        "plan_hash",
-        "repos_attempted",
-        "repos_succeeded",
-        "repos_failed",
-        "repos_skipped",
-        "repos_blocked",
-        "details",
-    ]
+    assert list(result) == RESULT_KEYS
     assert {k: v for k, v in result.items() if k != "details"} == {
         "skill": "release",
         "status": "SUCCESS",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 from slack_sdk import WebClient
 
 from release_train.sandbox.builder import Change, RepoBuilder
+from release_train.sandbox.cdn import IndexCdn
 from release_train.sandbox.family import Hook
 from release_train.sandbox.index import IndexServer, free_port
 from release_train.sandbox.slack import SlackStandIn
@@ -88,6 +90,31 @@ def tiny_family(
 def index_server(tmp_path: Path) -> Iterator[IndexServer]:
     with IndexServer(tmp_path / "index") as server:
         yield server
+
+
+@pytest.fixture
+def cdn(index_server: IndexServer) -> Iterator[IndexCdn]:
+    with IndexCdn(index_server) as front:
+        yield front
+
+
+def valid_wheel(dest: Path, name: str = "tiny_dist", version: str = "1.0") -> Path:
+    """A minimal pure wheel that pip and uv install: METADATA, WHEEL and RECORD."""
+    info = f"{name}-{version}.dist-info"
+    dest.mkdir(parents=True, exist_ok=True)
+    path = dest / f"{name}-{version}-py3-none-any.whl"
+    files = {
+        f"{name}/__init__.py": f'VERSION = "{version}"\n',
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{info}/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    with zipfile.ZipFile(path, "w") as wheel:
+        for arcname, text in files.items():
+            wheel.writestr(arcname, text)
+        wheel.writestr(f"{info}/RECORD", "".join(f"{a},,\n" for a in files) + f"{info}/RECORD,,\n")
+    return path
 
 
 @pytest.fixture

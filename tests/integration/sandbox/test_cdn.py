@@ -10,8 +10,6 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,29 +17,7 @@ import pytest
 from release_train.sandbox.cdn import IndexCdn
 from release_train.sandbox.index import IndexServer, sha256_of
 
-
-def valid_wheel(dest: Path, name: str = "tiny_dist", version: str = "1.0") -> Path:
-    """A minimal wheel pip accepts: METADATA, WHEEL and RECORD."""
-    info = f"{name}-{version}.dist-info"
-    path = dest / f"{name}-{version}-py3-none-any.whl"
-    files = {
-        f"{name}/__init__.py": "",
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        f"{info}/WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-        ),
-    }
-    with zipfile.ZipFile(path, "w") as wheel:
-        for arcname, text in files.items():
-            wheel.writestr(arcname, text)
-        wheel.writestr(f"{info}/RECORD", "".join(f"{a},,\n" for a in files) + f"{info}/RECORD,,\n")
-    return path
-
-
-@pytest.fixture
-def cdn(index_server: IndexServer) -> Iterator[IndexCdn]:
-    with IndexCdn(index_server) as front:
-        yield front
+from .conftest import valid_wheel
 
 
 def status_of(url: str, method: str = "GET") -> int:

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import urllib.request
-import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,32 +16,9 @@ from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox.cdn import IndexCdn
 from release_train.sandbox.index import IndexServer, free_port
 
+from .conftest import valid_wheel
+
 LONG_LAG = 3600.0
-
-
-def tiny_wheel(dest: Path, name: str = "tiny_dist", version: str = "1.0") -> Path:
-    """A minimal pure wheel that uv installs: METADATA, WHEEL and RECORD."""
-    info = f"{name}-{version}.dist-info"
-    dest.mkdir(parents=True, exist_ok=True)
-    path = dest / f"{name}-{version}-py3-none-any.whl"
-    files = {
-        f"{name}/__init__.py": f'VERSION = "{version}"\n',
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
-        f"{info}/WHEEL": (
-            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
-        ),
-    }
-    with zipfile.ZipFile(path, "w") as wheel:
-        for arcname, text in files.items():
-            wheel.writestr(arcname, text)
-        wheel.writestr(f"{info}/RECORD", "".join(f"{a},,\n" for a in files) + f"{info}/RECORD,,\n")
-    return path
-
-
-@pytest.fixture
-def cdn(index_server: IndexServer) -> Iterator[IndexCdn]:
-    with IndexCdn(index_server) as front:
-        yield front
 
 
 def get_json(url: str) -> dict[str, object]:
@@ -58,7 +33,7 @@ def test_installable_only_once_the_cdn_serves_the_file(
     assert not installable("tiny-dist", "1.0", index_url=cdn.simple_url)
 
     cdn.lag = LONG_LAG
-    index_server.upload([tiny_wheel(tmp_path / "dists")])
+    index_server.upload([valid_wheel(tmp_path / "dists")])
     # Both APIs already name the file: a listing check would call it available...
     release = get_json(f"{cdn.url}/pypi/tiny-dist/1.0/json")
     assert release["urls"] == [
@@ -83,7 +58,7 @@ def test_a_cached_file_does_not_fake_availability(
     cdn: IndexCdn, index_server: IndexServer, tmp_path: Path
 ) -> None:
     cache = tmp_path / "uv-cache"
-    index_server.upload([tiny_wheel(tmp_path / "dists")])
+    index_server.upload([valid_wheel(tmp_path / "dists")])
     assert installable("tiny-dist", "1.0", index_url=cdn.simple_url, cache_dir=cache)
     assert any(cache.iterdir())
 
@@ -126,7 +101,7 @@ def test_wait_installable_returns_when_the_lag_ends_mid_wait(
     cdn: IndexCdn, index_server: IndexServer, tmp_path: Path
 ) -> None:
     cdn.lag = LONG_LAG
-    index_server.upload([tiny_wheel(tmp_path / "dists")])
+    index_server.upload([valid_wheel(tmp_path / "dists")])
     time = FakeTime()
     reported: list[float] = []
 

@@ -23,8 +23,7 @@ from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox.builder import Change, RepoBuilder
 from release_train.sandbox.index import IndexServer
 
-from .sandbox.conftest import project_files
-from .sandbox.test_index_adapter import tiny_wheel
+from .sandbox.conftest import project_files, valid_wheel
 
 # --- the environment of repo-controlled code ---------------------------------------------
 
@@ -58,7 +57,7 @@ def test_urls_are_shown_without_credentials() -> None:
 @pytest.fixture
 def index(tmp_path: Path) -> Iterator[IndexServer]:
     with IndexServer(tmp_path / "index") as server:
-        server.upload([tiny_wheel(tmp_path / "dists", "tiny_dist", "1.0")])
+        server.upload([valid_wheel(tmp_path / "dists", "tiny_dist", "1.0")])
         yield server
 
 
@@ -90,7 +89,7 @@ def test_uv_lock_follows_the_pins_and_fails_on_a_missing_one(
     assert 'name = "tiny-dist"\nversion = "1.0"' in (repo / "uv.lock").read_text()
 
     # The upstream's release is on the index and the PIN step raised the floor: relock.
-    index.upload([tiny_wheel(tmp_path / "dists", "tiny_dist", "1.1")])
+    index.upload([valid_wheel(tmp_path / "dists", "tiny_dist", "1.1")])
     pin(repo, "tiny-dist>=1.1")
     assert uv_lock(repo, index_url=index.simple_url, cache_dir=cache, repo="beta_app")
     locked = (repo / "uv.lock").read_text()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from release_train.adapters import command
-from release_train.adapters.tools import display_url, repo_code_environment, url_secrets
+from release_train.adapters.tools import display_url, run_uv, url_secrets
 from release_train.errors import ErrorCode, ReleaseError
 
 # What uv says when the index does not (yet) serve name==version: the project or the
@@ -60,14 +60,13 @@ def installable(
             requirement,
         ]
         try:
-            done = command.run(
+            done = run_uv(
                 argv,
-                env=repo_code_environment(index_url, cache_dir),
-                timeout=timeout,
-                check=False,
-                secrets=url_secrets(index_url),
+                index_url=index_url,
+                cache_dir=cache_dir,
                 code=ErrorCode.INDEX_ERROR,
                 repo=package,
+                timeout=timeout,
             )
         except ReleaseError as exc:
             raise _index_error(exc.message, requirement, index_url) from exc

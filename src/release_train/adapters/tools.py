@@ -113,6 +113,31 @@ def url_secrets(url: str) -> tuple[str, ...]:
     return (secret, unquote(secret)) if secret else ()
 
 
+def run_uv(
+    argv: list[str],
+    *,
+    index_url: str,
+    cache_dir: Path | None,
+    code: ErrorCode,
+    repo: str,
+    timeout: float,
+    cwd: Path | None = None,
+    hint: str | None = None,
+) -> command.Completed:
+    """uv against `index_url` alone, without tokens, its URL's secrets masked; not checked."""
+    return command.run(
+        argv,
+        cwd=cwd,
+        env=repo_code_environment(index_url, cache_dir),
+        timeout=timeout,
+        check=False,
+        secrets=url_secrets(index_url),
+        code=code,
+        repo=repo,
+        hint=hint,
+    )
+
+
 def uv_lock(
     worktree: Path,
     *,
@@ -131,15 +156,14 @@ def uv_lock(
         "and that the pins can be satisfied together"
     )
     try:
-        done = command.run(
+        done = run_uv(
             ["uv", "lock", "--default-index", index_url],
-            cwd=worktree,
-            env=repo_code_environment(index_url, cache_dir),
-            timeout=timeout,
-            check=False,
-            secrets=url_secrets(index_url),
+            index_url=index_url,
+            cache_dir=cache_dir,
             code=ErrorCode.LOCK_FAILED,
             repo=repo,
+            timeout=timeout,
+            cwd=worktree,
             hint=hint,
         )
     except ReleaseError as exc:

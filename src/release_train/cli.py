@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import getpass
 import os
 import sys
 import tempfile
@@ -99,13 +100,20 @@ def _gate(args: argparse.Namespace, run_id: str) -> Gate:
         validate_gate_token(args.gate_attestation, run_id)
         return Gate(kind="attestation", token=args.gate_attestation)
     if args.yes:
-        user = os.environ.get("USER") or os.environ.get("GITHUB_ACTOR") or "unknown"
+        user = os.environ.get("GITHUB_ACTOR") or _login()
         return Gate(kind="yes", token=f"yes:{run_id}", approved_by=user)
     raise ReleaseError(
         ErrorCode.USAGE,
         "a release needs an approval: --gate-attestation <slack_ts>:<run_id> or --yes",
         hint="review the plan above (or `release-train plan`), then approve with --yes",
     )
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment nor in the password database
+        return "unknown"
 
 
 def cmd_release(args: argparse.Namespace) -> int:

@@ -109,7 +109,7 @@ Run release-20260225-a3f7b2: partial
   state: /state/r.json
   plan hash: sha256:43ce1a37ed8f; started 2026-02-25 09:30:00Z; updated 2026-02-25 09:30:00Z; \
 attempt 1
-  gate: attestation 1767225600.000100:release-20260225-a3f7b2
+  gate: attestation, token 1767225600.000100:release-20260225-a3f7b2
 
   Repo               Tier  New      Status   Phase       PR
   ─────────────────  ────  ───────  ───────  ──────────  ──────

@@ -81,7 +81,9 @@ def status_text(state: RunState, *, archived: bool, location: str) -> str:
         f"  state: {location}",
         f"  plan hash: {state.plan_hash}; started {state.started_at:%Y-%m-%d %H:%M:%S}Z; "
         f"updated {state.updated_at:%Y-%m-%d %H:%M:%S}Z; attempt {state.attempts}",
-        f"  gate: {gate.kind} {gate.token or ''} {gate.approved_by or ''}".rstrip()
+        f"  gate: {gate.kind}"
+        + (f", token {gate.token}" if gate.token else "")
+        + (f", approved by {gate.approved_by}" if gate.approved_by else "")
         if gate
         else "  gate: -",
         "",

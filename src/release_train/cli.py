@@ -105,7 +105,7 @@ def _gate(args: argparse.Namespace, run_id: str) -> Gate:
     raise ReleaseError(
         ErrorCode.USAGE,
         "a release needs an approval: --gate-attestation <slack_ts>:<run_id> or --yes",
-        hint="review the plan above (or `release-train plan`), then approve with --yes",
+        hint="review the plan (`release-train plan`), then approve it with --yes",
     )
 
 

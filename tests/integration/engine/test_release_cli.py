@@ -27,7 +27,7 @@ def test_release_without_approval_refuses_before_any_clone(rig: Rig) -> None:
 
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.startswith("error[USAGE]: a release needs an approval")
-    assert "hint: review the plan above" in done.stderr
+    assert "hint: review the plan (`release-train plan`" in done.stderr
     assert not rig.work_dir.exists() and not rig.state_dir.exists()
 
 
@@ -122,7 +122,7 @@ def test_status_of_a_run_shows_where_every_repo_is(finished: Finished) -> None:
     archive = finished.rig.state_dir / "archive" / "cli-1.json"
     assert lines[:2] == ["Run cli-1: success (archived)", f"  state: {archive}"]
     assert re.fullmatch(r"  plan hash: sha256:[0-9a-f]{12}; started .*; attempt 1", lines[2])
-    assert lines[3].startswith("  gate: yes yes:cli-1 ")  # then who said yes ($USER)
+    assert lines[3].startswith("  gate: yes, token yes:cli-1, approved by ")  # a login name
     assert lines[5:9] == [
         "  Repo               Tier  New      Status   Phase       PR",
         "  ─────────────────  ────  ───────  ───────  ──────────  ──────",

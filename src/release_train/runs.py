@@ -16,7 +16,7 @@ from release_train.adapters import clones
 from release_train.adapters.store import StateStore, local_store
 from release_train.config import Config, FailurePolicy, StoreKind
 from release_train.context import Progress, Services, Waits
-from release_train.core import render, summary
+from release_train.core import summary
 from release_train.core.plan import Plan
 from release_train.core.state import (
     Gate,
@@ -281,7 +281,3 @@ def _write_result(options: Options, result: SkillResult) -> None:
     if options.result_file is not None:
         text = result.model_dump_json(indent=2) + "\n"
         options.result_file.write_text(text, encoding="utf-8")
-
-
-def show_plan(plan: Plan) -> None:
-    print(render.plan_text(plan), end="")

@@ -8,7 +8,7 @@ that one git process (DESIGN defect 13: a person's working copy is never touched
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,7 +79,7 @@ def fresh_clone(url: str, dest: Path, branch: str, auth: GitAuth) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.partial")
     if tmp.exists():
-        _remove_tree(tmp)
+        shutil.rmtree(tmp)  # a clone killed halfway
     authed(
         auth,
         dest.parent,
@@ -94,12 +94,6 @@ def fresh_clone(url: str, dest: Path, branch: str, auth: GitAuth) -> Path:
     authed(auth, tmp, "checkout", "--quiet", "--detach")
     tmp.replace(dest)  # a clone killed halfway is never mistaken for a good one
     return dest
-
-
-def _remove_tree(path: Path) -> None:
-    import shutil  # noqa: PLC0415 - only on the rare path of a half-made clone
-
-    shutil.rmtree(path)
 
 
 def worktree_branch(path: Path) -> str | None:
@@ -146,7 +140,3 @@ def dirty(path: Path) -> list[str]:
 def ls_remote(auth: GitAuth, repo: Path, ref: str) -> str | None:
     out = authed(auth, repo, "ls-remote", "origin", ref).split()
     return out[0] if out else None
-
-
-def env_with(auth: GitAuth, extra: Mapping[str, str]) -> dict[str, str]:
-    return {**auth.env, **extra}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -53,13 +54,18 @@ def plan_text(plan: Plan) -> str:
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_BLOCK_START = re.compile(r"^(\d{0,9})([-+=]|#(?=#{0,5}(?: |$))|(?<=\d)[.)](?= |$))")
 
 
 def md_escape(text: str) -> str:
     """Text safe inside a GFM table cell: no HTML, no markup, no pipes, no mentions."""
+    # Control and format characters (escapes, bidi overrides) are dropped: they hide text.
+    text = "".join(c for c in text if c.isprintable() or c.isspace())
     text = " ".join(text.split())
     text = html.escape(text, quote=True)
     text = _MD_SPECIAL.sub(r"\\\1", text)
+    # At the start of a list item the text could open a heading, a rule or a nested list.
+    text = _BLOCK_START.sub(r"\1\\\2", text, count=1)
     # A zero-width joiner keeps "@team" from becoming a mention or a link.
     return text.replace("@", "@\u200d")
 
@@ -70,7 +76,15 @@ def mermaid_label(text: str) -> str:
 
 
 def mermaid_id(repo: str) -> str:
-    return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", repo)
+    """A node id unique to `repo`: the name itself when it is a plain identifier.
+
+    Other names are folded to `_` and get a digest of the whole name, so `a-b` and `a_b`
+    stay two nodes; the `h_` prefix keeps them apart from every plain name's `n_` id.
+    """
+    if re.fullmatch(r"[A-Za-z0-9_]*", repo):
+        return "n_" + repo
+    digest = hashlib.sha256(repo.encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return f"h_{re.sub(r'[^A-Za-z0-9_]', '_', repo)}_{digest}"
 
 
 MERMAID_CLASSES = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from release_train.core.render import (
     MERMAID_CLASSES,
     md_escape,
@@ -93,8 +95,16 @@ def status_text(state: RunState, *, archived: bool, location: str) -> str:
     return "\n".join(lines) + summary_text(state)
 
 
+# Characters a link destination keeps as they are; the rest (spaces, parentheses, pipes,
+# backticks, angle brackets) would end the link or the table cell, so they are encoded;
+# Markdown decodes entities in a destination, so "&" is written as one.
+_URL_SAFE = "-._~:/?#@!$&'*+,;=%"
+
+
 def _link(text: str, url: str | None) -> str:
-    return f"[{md_escape(text)}]({url})" if url else md_escape(text)
+    if not url:
+        return md_escape(text)
+    return f"[{md_escape(text)}]({quote(url, safe=_URL_SAFE).replace('&', '&amp;')})"
 
 
 def _tag_url(repo: RepoState) -> str | None:

@@ -303,6 +303,15 @@ class GitHub:
             raise ReleaseError(ErrorCode.GITHUB_ERROR, f"no workflow run {run_id}", repo=repo)
         return _run(answer.data)
 
+    def run_approvals(self, repo: str, run_id: int) -> list[dict[str, Any]] | None:
+        """Environment reviews of run `run_id` of `repo` ("owner/name" or a name under the
+        owner), as GitHub returns them; None when GitHub knows no such run."""
+        full = repo if "/" in repo else f"{self.owner}/{repo}"
+        path = f"/repos/{_seg(full)}/actions/runs/{run_id}/approvals"
+        call = Call("GET", path, "read actions (actions:read)", repo=repo, expect=(404,))
+        answer = self._api.call(call)
+        return None if answer.status == 404 else list(answer.data or [])
+
     def _call(
         self,
         method: str,

@@ -11,6 +11,7 @@ import json
 import secrets
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,6 +31,16 @@ from release_train.sandbox.slack.workspace import (
 )
 
 
+@dataclass(frozen=True)
+class Failure:
+    """A Web API answer a test asked for: an error, its HTTP status and fields."""
+
+    error: str
+    status: int = 200
+    retry_after: int | None = None
+    extra: JSON = field(default_factory=dict)
+
+
 class SlackStandIn(HttpService):
     """The Web API under `/api/` and the admin API under `/_sandbox/slack/` on one port."""
 
@@ -46,6 +57,7 @@ class SlackStandIn(HttpService):
         self.bot_token = f"xoxb-sandbox-{secrets.token_hex(12)}"
         self.bot_user_id = BOT.id
         self.requests: list[tuple[str, str, int]] = []  # (method, path, HTTP status)
+        self.failures: dict[str, list[Failure]] = {}  # Web API method -> answers to give first
         super().__init__()
 
     @property
@@ -87,6 +99,24 @@ class SlackStandIn(HttpService):
             if message["ts"] == ts:
                 return self.workspace.users[message["user"]]
         raise SlackError("message_not_found")
+
+    def fail(
+        self,
+        method: str,
+        error: str,
+        *,
+        times: int = 1,
+        status: int = 200,
+        retry_after: int | None = None,
+        fields: JSON | None = None,
+    ) -> None:
+        """Answer the next `times` calls of `method` with `error` (429 + Retry-After: a limit)."""
+        failure = Failure(error, status, retry_after, dict(fields or {}))
+        self.failures.setdefault(method, []).extend([failure] * times)
+
+    def take_failure(self, method: str) -> Failure | None:
+        queued = self.failures.get(method)
+        return queued.pop(0) if queued else None
 
     def messages(self) -> list[JSON]:
         return self.workspace.all_messages()
@@ -221,9 +251,17 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         params: JSON = dict(parse_qsl(url.query))
         status, body = HTTPStatus.OK, {}
+        headers: dict[str, str] = {}
+        api = url.path.startswith("/api/")
+        failure = slack.take_failure(url.path.removeprefix("/api/")) if api else None
         try:
             params.update(self._body())
-            if url.path.startswith("/api/"):
+            if failure is not None:
+                status = HTTPStatus(failure.status)
+                body = {"ok": False, "error": failure.error, **failure.extra}
+                if failure.retry_after is not None:
+                    headers["Retry-After"] = str(failure.retry_after)
+            elif api:
                 body = slack.call(url.path.removeprefix("/api/"), params, self._token(params))
             elif url.path.startswith("/_sandbox/slack/"):
                 action = url.path.removeprefix("/_sandbox/slack/")
@@ -239,6 +277,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
+        for name, value in headers.items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 

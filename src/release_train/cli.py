@@ -133,7 +133,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         return ExitStatus.OK
     gate = _gate(args, plan.run_id)
     world = runs.connect(config, options, ConsoleProgress())
-    return runs.start(world, options, plan, sources, gate)
+    return runs.start(world, options, plan, sources, gate).exit_status
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -143,7 +143,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     config = _config(args)
     options = _options(argparse.Namespace(**{**vars(args), "run_id": None, "repos": ()}))
     world = runs.connect(config, options, ConsoleProgress())
-    return runs.resume(world, options, run_id)
+    return runs.resume(world, options, run_id).exit_status
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -171,6 +171,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from release_train.demo import run_demo  # noqa: PLC0415 - the sandbox only when asked
 
     return run_demo(args.keep)
+
+
+def cmd_action(_args: argparse.Namespace) -> int:
+    from release_train.action import run_action  # noqa: PLC0415 - the Action's runtime only there
+
+    return run_action()
 
 
 def cmd_sample_family(args: argparse.Namespace) -> int:
@@ -244,6 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
 
     sandbox_cli.add_parser(sub)
+
+    action = sub.add_parser(
+        "action", help="the GitHub Action's entry point (reads the INPUT_* variables)"
+    )
+    action.set_defaults(handler=cmd_action)
 
     family = sub.add_parser("sample-family", help="write the six-repo sample family to DIR")
     family.add_argument("dir", type=Path)

@@ -31,3 +31,6 @@ class ConsoleProgress:
 
     def warning(self, repo: str | None, message: str) -> None:
         self._line(f"  {repo or '':<18} warning: {message}")
+
+    def failure(self, repo: str, code: str, message: str, hint: str | None) -> None:
+        self._line(f"  {repo:<18} error[{code}]: {message}")

@@ -30,7 +30,7 @@ def run_demo(keep: Path | None) -> int:
         print(render.plan_text(plan))
         gate = Gate(kind="yes", token=f"demo:{plan.run_id}", approved_by="release-train demo")
         world = runs.connect(config, options, ConsoleProgress())
-        status = runs.start(world, options, plan, sources, gate)
+        status = runs.start(world, options, plan, sources, gate).exit_status
     finally:
         if keep is None:
             control.down(root)

@@ -207,7 +207,9 @@ class Engine:
         with self._lock:
             mark_failed(ctx.repo, error)
         self.persist()
-        self.services.progress.warning(ctx.name, f"{error.step} failed: {error.line()}")
+        self.services.progress.failure(
+            ctx.name, error.code, f"{error.step} failed: {error.message}", error.hint
+        )
 
     def _maybe_pause(self, name: str, phase: str) -> None:
         if self.pause_after == f"{name}:{phase}":

@@ -214,14 +214,31 @@ def plan_release(config: Config, options: Options) -> tuple[Plan, dict[str, Path
     return plan, sources
 
 
-def start(world: World, options: Options, plan: Plan, sources: dict[str, Path], gate: Gate) -> int:
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended: the exit status, its result, and its state (None: nothing to do)."""
+
+    exit_status: int
+    result: SkillResult
+    state: RunState | None = None
+
+
+def start(
+    world: World,
+    options: Options,
+    plan: Plan,
+    sources: dict[str, Path],
+    gate: Gate,
+    *,
+    origin: str | None = None,
+) -> Outcome:
     """Phase 2.3 to 4 for an approved plan: create the state, run, clean up, report."""
     config, store = world.config, world.store
     if not plan.entries:
         result = dry_run_result(plan, {r: config.tag_template(r) for r in config.repos})
         _write_result(options, result)
         print("Nothing to release.")
-        return ExitStatus.OK
+        return Outcome(ExitStatus.OK, result)
     run_id = free_run_id(store, plan, explicit=options.run_id is not None)
     if run_id != plan.run_id:
         print(f"run id {plan.run_id} is taken by an earlier run; this run is {run_id}")
@@ -229,6 +246,7 @@ def start(world: World, options: Options, plan: Plan, sources: dict[str, Path], 
     policy = options.failure_policy or config.failure_policy
     state = new_state(plan, {r: config.tag_template(r) for r in config.repos}, gate, str(policy))
     state.workspace = str(options.workspace) if options.workspace else None
+    state.origin = origin
     pause_before_state()
     with store.lock(run_id):
         store.create(run_id, state.model_dump_json(indent=2) + "\n")
@@ -236,23 +254,30 @@ def start(world: World, options: Options, plan: Plan, sources: dict[str, Path], 
         return _execute(world, options, state, sources)
 
 
-def resume(world: World, options: Options, run_id: str) -> int:
-    """Failure recovery (spec): done repos stay done, failed ones restart, blocked continue."""
+def resume(world: World, options: Options, run_id: str, gate: Gate | None = None) -> Outcome:
+    """Failure recovery (spec): done repos stay done, failed ones restart, blocked continue.
+
+    `gate` is this attempt's approval, when it needed one (the Action asks again).
+    """
     store = world.store
     with store.lock(run_id):
         state, archived, location = load_run(store, run_id)
         if archived or state.status is RunStatus.SUCCESS:
             print(summary.summary_text(state))
             print(f"run {run_id} is finished; there is nothing to resume")
-            return ExitStatus.OK
+            return Outcome(ExitStatus.OK, run_result(state), state)
         reopened = reopen(state)
+        if gate is not None:
+            state.resume_gates.append(gate)
         workspace = options.workspace or (Path(state.workspace) if state.workspace else None)
         _, sources = source_clones(world.config, options.env, workspace, sorted(state.repos))
         print(f"Resuming run {run_id} ({location}): {', '.join(reopened)}")
         return _execute(world, options, state, sources)
 
 
-def _execute(world: World, options: Options, state: RunState, sources: dict[str, Path]) -> int:
+def _execute(
+    world: World, options: Options, state: RunState, sources: dict[str, Path]
+) -> Outcome:
     config = world.config
     engine = Engine(
         services=world.services,
@@ -273,8 +298,8 @@ def _execute(world: World, options: Options, state: RunState, sources: dict[str,
     _write_result(options, result)
     if state.status is not RunStatus.SUCCESS:
         print(f"\nresume with: release-train resume {state.run_id}")
-        return ExitStatus.RELEASE_FAILED
-    return ExitStatus.OK
+        return Outcome(ExitStatus.RELEASE_FAILED, result, state)
+    return Outcome(ExitStatus.OK, result, state)
 
 
 def _write_result(options: Options, result: SkillResult) -> None:

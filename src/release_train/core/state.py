@@ -155,6 +155,10 @@ class RunState(_Model):
     plan_hash: str
     gate_token: str | None = None
     gate: Gate | None = None
+    # Approvals of later attempts (a resume is approved again), oldest first.
+    resume_gates: list[Gate] = Field(default_factory=list)
+    # Where the run was started: the Actions run's URL, so its re-runs resume it.
+    origin: str | None = None
     status: RunStatus = RunStatus.IN_PROGRESS
     failure_policy: str = "fail-fast"
     workspace: str | None = None  # --workspace of the run; None: run-owned fresh clones

@@ -293,7 +293,7 @@ class Rig:
         connected = self._connect(config, options, waits, progress, sleep)
         gate = Gate(kind="yes", token=f"yes:{plan.run_id}", approved_by="engine-tests")
         earlier = set(local_store(self.state_dir).runs())
-        status = runs.start(connected, options, plan, sources, gate)
+        status = runs.start(connected, options, plan, sources, gate).exit_status
         [(created, _)] = set(local_store(self.state_dir).runs()) - earlier
         return status, self.state(created)
 
@@ -307,7 +307,7 @@ class Rig:
     ) -> tuple[int, RunState]:
         options = runs.Options(env=self.env())
         connected = self._connect(config, options, waits, progress, None)
-        status = runs.resume(connected, options, run_id)
+        status = runs.resume(connected, options, run_id).exit_status
         return status, self.state(run_id)
 
     def _connect(

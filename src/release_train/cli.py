@@ -10,6 +10,7 @@ import tempfile
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from release_train import __version__, runs
 from release_train.config import Config, FailurePolicy, load_config
@@ -21,6 +22,9 @@ from release_train.core.versions import Bump, Prerelease
 from release_train.errors import ErrorCode, ExitStatus, ReleaseError
 from release_train.preflight import validate_gate_token, validate_run_id
 from release_train.sandbox import cli as sandbox_cli
+
+if TYPE_CHECKING:
+    from release_train.adapters.slack import Slack
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -95,17 +99,53 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return ExitStatus.OK
 
 
-def _gate(args: argparse.Namespace, run_id: str) -> Gate:
+def _gate(args: argparse.Namespace, run_id: str, plan: Plan | None = None) -> Gate:
+    if getattr(args, "gate", None) == "slack" and plan is not None:
+        return _slack_gate(args, plan)
     if args.gate_attestation:
         validate_gate_token(args.gate_attestation, run_id)
         return Gate(kind="attestation", token=args.gate_attestation)
     if args.yes:
         user = os.environ.get("GITHUB_ACTOR") or _login()
         return Gate(kind="yes", token=f"yes:{run_id}", approved_by=user)
+    if getattr(args, "gate", None) == "slack":  # before the plan: the Slack side is ready
+        _slack(_config(args), dict(os.environ))
+        return Gate(kind="slack")
     raise ReleaseError(
         ErrorCode.USAGE,
-        "a release needs an approval: --gate-attestation <slack_ts>:<run_id> or --yes",
+        "a release needs an approval: --gate slack, --gate-attestation <slack_ts>:<run_id> "
+        "or --yes",
         hint="review the plan (`release-train plan`), then approve it with --yes",
+    )
+
+
+def _slack(config: Config, env: dict[str, str]) -> tuple[Slack, str]:
+    """The Slack client and channel of the Slack gate, or a USAGE error saying what is missing."""
+    from release_train.adapters.slack import Slack  # noqa: PLC0415 - only for the Slack gate
+
+    slack, channel = Slack.from_env(env), config.slack.channel or env.get("SLACK_CHANNEL_ID")
+    if slack is None or channel is None:
+        raise ReleaseError(
+            ErrorCode.USAGE,
+            "the Slack gate needs SLACK_BOT_TOKEN and a channel",
+            hint="set SLACK_BOT_TOKEN, and [slack] channel in the config (docs/slack.md)",
+        )
+    return slack, channel
+
+
+def _slack_gate(args: argparse.Namespace, plan: Plan) -> Gate:
+    from release_train.gates import slack_gate  # noqa: PLC0415 - only for the Slack gate
+
+    config = _config(args)
+    slack, channel = _slack(config, dict(os.environ))
+    print(f"Waiting for an approval in Slack ({channel}); reply `approve` or `reject`.")
+    return slack_gate(
+        slack,
+        channel=channel,
+        approvers=config.slack.approvers,
+        plan=plan,
+        run_id=plan.run_id,
+        timeout_seconds=config.slack.gate_timeout_minutes * 60.0,
     )
 
 
@@ -123,7 +163,7 @@ def cmd_release(args: argparse.Namespace) -> int:
     if args.resume:
         return cmd_resume(argparse.Namespace(**{**vars(args), "run_id": args.resume}))
     if not args.dry_run and not (args.gate_attestation or args.yes):
-        _gate(args, args.run_id or "")  # refuses before any clone or scan
+        _gate(args, args.run_id or "")  # refuses (or checks Slack) before any clone or scan
     config, options, plan, sources = _plan(args)
     sys.stdout.write(render.plan_text(plan))
     if args.dry_run:
@@ -131,7 +171,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         if args.result_file:
             args.result_file.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
         return ExitStatus.OK
-    gate = _gate(args, plan.run_id)
+    gate = _gate(args, plan.run_id, plan)
     world = runs.connect(config, options, ConsoleProgress())
     return runs.start(world, options, plan, sources, gate).exit_status
 
@@ -199,6 +239,11 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--result-file", type=Path, help="write the JSON result here")
     parser.add_argument("--gate-attestation", metavar="TOKEN", help="<slack_ts>:<run_id>")
     parser.add_argument("--yes", action="store_true", help="approve the plan shown (no gate)")
+    parser.add_argument(
+        "--gate",
+        choices=["slack"],
+        help="ask for approval in Slack: the HIGH_RISK message, answered in its thread",
+    )
     parser.add_argument("--skip-pypi-wait", action="store_true", help="do not wait for the index")
     parser.add_argument(
         "--pypi-timeout-minutes", type=int, help="index wait per repo (default: config, 10)"

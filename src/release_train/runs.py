@@ -275,9 +275,7 @@ def resume(world: World, options: Options, run_id: str, gate: Gate | None = None
         return _execute(world, options, state, sources)
 
 
-def _execute(
-    world: World, options: Options, state: RunState, sources: dict[str, Path]
-) -> Outcome:
+def _execute(world: World, options: Options, state: RunState, sources: dict[str, Path]) -> Outcome:
     config = world.config
     engine = Engine(
         services=world.services,

@@ -19,17 +19,15 @@ from markdown_it import MarkdownIt
 from release_train import runs
 from release_train.config import load_config
 from release_train.core.state import RunState
-from release_train.sandbox.builder import Change, RepoBuilder
 from release_train.sandbox.control import Sandbox
 from release_train.sandbox.family import SAMPLE_FAMILY
 
-from ..integration.sandbox.conftest import tiny_family
+from ..integration.sandbox.conftest import CENTRAL, add_central_repo, tiny_config, tiny_family
 from .conftest import ACTION_USES, E2E_TIMEOUT, PROJECT
 from .docker_world import ActJob, ActRun, Daemon, central_repo, run_act
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(E2E_TIMEOUT)]
 
-CENTRAL = "release-central"
 WORKFLOW = ".github/workflows/release-train.yml"
 UPLOAD_USES = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02"
 UPLOAD_STAND_IN = Path(__file__).parent / "stand_ins" / "upload-artifact"
@@ -95,17 +93,8 @@ def _train(tmp_path: Path, daemon: Daemon, image: str, family: Any = None) -> It
         else Sandbox.start(tmp_path / "world")
     )
     try:
-        seed = RepoBuilder(tmp_path / "central-seed").init()
-        seed.commit([Change("chore: central repo", {"README.md": "# releases\n"})])
-        world.github.add_repo(CENTRAL, seed.path)
-        config = (
-            world.config_text()
-            if family is None
-            else (
-                f'owner = "{world.owner}"\nindex_url = "{world.cdn.simple_url}"\n'
-                'legacy_tag_patterns = ["v{version}"]\n[repos.alpha_core]\n[repos.beta_app]\n'
-            )
-        )
+        add_central_repo(world, tmp_path / "central-seed")
+        config = world.config_text() if family is None else tiny_config(world)
         config += (
             f'\n[state]\nstore = "branch"\nrepo = "{CENTRAL}"\n'
             f'\n[slack]\nchannel = "{world.slack.channel_id}"\n'

@@ -16,12 +16,10 @@ import pytest
 from release_train.action import run_action
 from release_train.adapters import clones, git
 from release_train.errors import ErrorCode, ReleaseError
-from release_train.sandbox.builder import Change, RepoBuilder
 from release_train.sandbox.control import Sandbox
 
-from .sandbox.conftest import tiny_family
+from .sandbox.conftest import CENTRAL, add_central_repo, tiny_config, tiny_family
 
-CENTRAL = "release-central"
 ACTIONS_RUN = 7001
 
 
@@ -29,9 +27,7 @@ ACTIONS_RUN = 7001
 def world(tmp_path: Path) -> Iterator[Sandbox]:
     sandbox = Sandbox.start(tmp_path / "world", family=tiny_family)
     try:
-        central = RepoBuilder(tmp_path / "central-src").init()
-        central.commit([Change("chore: central repo", {"README.md": "# releases\n"})])
-        sandbox.github.add_repo(CENTRAL, central.path)
+        add_central_repo(sandbox, tmp_path / "central-src")
         yield sandbox
     finally:
         sandbox.stop()
@@ -86,17 +82,8 @@ def workspace(world: Sandbox, tmp_path: Path) -> Path:
     """The central repo's checkout: the config, state on the state branch."""
     path = tmp_path / "workspace"
     path.mkdir()
-    (path / "release-train.toml").write_text(
-        f'owner = "{world.owner}"\n'
-        f'index_url = "{world.cdn.simple_url}"\n'
-        'legacy_tag_patterns = ["v{version}"]\n'
-        "[state]\n"
-        'store = "branch"\n'
-        f'repo = "{CENTRAL}"\n'
-        "[repos.alpha_core]\n"
-        "[repos.beta_app]\n",
-        encoding="utf-8",
-    )
+    state = f'[state]\nstore = "branch"\nrepo = "{CENTRAL}"\n'
+    (path / "release-train.toml").write_text(tiny_config(world, state), encoding="utf-8")
     return path
 
 
@@ -148,6 +135,11 @@ def test_release_job_records_the_environment_approval(
     result = json.loads((workspace / outputs["result-file"]).read_text())
     assert result["status"] == "SUCCESS"
     assert "alpha_core/v1.0.1" in release.summary
+
+    status = Job(world, workspace, "status", run=ACTIONS_RUN + 9)
+    assert status(monkeypatch, command="status", run_id=outputs["run-id"]) == 0
+    assert status.outputs["status"] == "SUCCESS"
+    assert "alpha_core/v1.0.1" in status.summary
 
 
 def test_no_approval_refuses_before_any_change(

@@ -17,7 +17,7 @@ from release_train.adapters.store import local_store
 from release_train.sandbox.control import Sandbox
 from release_train.sandbox.slack import PEOPLE
 
-from .sandbox.conftest import tiny_family
+from .sandbox.conftest import tiny_config, tiny_family
 
 APPROVER, OUTSIDER = PEOPLE[0].id, PEOPLE[2].id
 
@@ -32,17 +32,8 @@ def world(tmp_path: Path) -> Iterator[Sandbox]:
 
 
 def config(world: Sandbox, path: Path) -> Path:
-    path.write_text(
-        f'owner = "{world.owner}"\n'
-        f'index_url = "{world.cdn.simple_url}"\n'
-        'legacy_tag_patterns = ["v{version}"]\n'
-        "[slack]\n"
-        f'channel = "{world.slack.channel_id}"\n'
-        f'approvers = ["{APPROVER}"]\n'
-        "[repos.alpha_core]\n"
-        "[repos.beta_app]\n",
-        encoding="utf-8",
-    )
+    slack = f'[slack]\nchannel = "{world.slack.channel_id}"\napprovers = ["{APPROVER}"]\n'
+    path.write_text(tiny_config(world, slack), encoding="utf-8")
     return path
 
 

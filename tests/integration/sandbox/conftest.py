@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from release_train.sandbox.builder import Change, RepoBuilder
 from release_train.sandbox.cdn import IndexCdn
+from release_train.sandbox.control import Sandbox
 from release_train.sandbox.family import Hook
 from release_train.sandbox.index import IndexServer, free_port
 from release_train.sandbox.slack import SlackStandIn
@@ -84,6 +85,28 @@ def tiny_family(
             after_tag=after_tag,
         ),
     ]
+
+
+CENTRAL = "release-central"  # the central repo that holds a run's state branch
+
+
+def tiny_config(world: Sandbox, tables: str = "") -> str:
+    """`release-train.toml` for `tiny_family` in `world`; `tables` (TOML) go before the repos."""
+    return (
+        f'owner = "{world.owner}"\n'
+        f'index_url = "{world.cdn.simple_url}"\n'
+        'legacy_tag_patterns = ["v{version}"]\n'
+        f"{tables}"
+        "[repos.alpha_core]\n"
+        "[repos.beta_app]\n"
+    )
+
+
+def add_central_repo(world: Sandbox, seed: Path) -> None:
+    """A central repo `CENTRAL` in `world` (built in `seed`), for the state branch."""
+    central = RepoBuilder(seed).init()
+    central.commit([Change("chore: central repo", {"README.md": "# releases\n"})])
+    world.github.add_repo(CENTRAL, central.path)
 
 
 @pytest.fixture

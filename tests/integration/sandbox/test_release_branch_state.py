@@ -10,10 +10,9 @@ import pytest
 from github import Auth, Github
 
 from release_train.cli import main
-from release_train.sandbox.builder import Change, RepoBuilder
 from release_train.sandbox.control import Sandbox
 
-from .conftest import tiny_family
+from .conftest import CENTRAL, add_central_repo, tiny_config, tiny_family
 
 RUN_ID = "release-20261125-branch"
 
@@ -22,25 +21,14 @@ RUN_ID = "release-20261125-branch"
 def world(tmp_path: Path) -> Iterator[Sandbox]:
     sandbox = Sandbox.start(tmp_path / "world", family=tiny_family)
     try:
-        central = RepoBuilder(tmp_path / "central").init()
-        central.commit([Change("chore: central repo", {"README.md": "# releases\n"})])
-        sandbox.github.add_repo("release-central", central.path)
+        add_central_repo(sandbox, tmp_path / "central")
         yield sandbox
     finally:
         sandbox.stop()
 
 
 def config(world: Sandbox, path: Path) -> Path:
-    path.write_text(
-        f'owner = "{world.owner}"\n'
-        f'index_url = "{world.cdn.simple_url}"\n'
-        'legacy_tag_patterns = ["v{version}"]\n'
-        "[state]\n"
-        'store = "branch"\n'
-        'repo = "release-central"\n'
-        "[repos.alpha_core]\n"
-        "[repos.beta_app]\n"
-    )
+    path.write_text(tiny_config(world, f'[state]\nstore = "branch"\nrepo = "{CENTRAL}"\n'))
     return path
 
 

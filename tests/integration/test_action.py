@@ -18,19 +18,14 @@ from release_train.adapters import clones, git
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox.control import Sandbox
 
-from .sandbox.conftest import CENTRAL, add_central_repo, tiny_config, tiny_family
+from .sandbox.conftest import CENTRAL, central_world, tiny_config
 
 ACTIONS_RUN = 7001
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[Sandbox]:
-    sandbox = Sandbox.start(tmp_path / "world", family=tiny_family)
-    try:
-        add_central_repo(sandbox, tmp_path / "central-src")
-        yield sandbox
-    finally:
-        sandbox.stop()
+    yield from central_world(tmp_path)
 
 
 class Job:

@@ -109,6 +109,16 @@ def add_central_repo(world: Sandbox, seed: Path) -> None:
     world.github.add_repo(CENTRAL, central.path)
 
 
+def central_world(root: Path) -> Iterator[Sandbox]:
+    """`tiny_family` in a sandbox under `root`, with the central repo; stopped afterwards."""
+    sandbox = Sandbox.start(root / "world", family=tiny_family)
+    try:
+        add_central_repo(sandbox, root / "central-seed")
+        yield sandbox
+    finally:
+        sandbox.stop()
+
+
 @pytest.fixture
 def index_server(tmp_path: Path) -> Iterator[IndexServer]:
     with IndexServer(tmp_path / "index") as server:

@@ -12,19 +12,14 @@ from github import Auth, Github
 from release_train.cli import main
 from release_train.sandbox.control import Sandbox
 
-from .conftest import CENTRAL, add_central_repo, tiny_config, tiny_family
+from .conftest import CENTRAL, central_world, tiny_config
 
 RUN_ID = "release-20261125-branch"
 
 
 @pytest.fixture
 def world(tmp_path: Path) -> Iterator[Sandbox]:
-    sandbox = Sandbox.start(tmp_path / "world", family=tiny_family)
-    try:
-        add_central_repo(sandbox, tmp_path / "central")
-        yield sandbox
-    finally:
-        sandbox.stop()
+    yield from central_world(tmp_path)
 
 
 def config(world: Sandbox, path: Path) -> Path:

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from markdown_it import MarkdownIt
 
 from release_train import runs
 from release_train.config import load_config
@@ -22,7 +21,22 @@ from release_train.core.state import RunState
 from release_train.sandbox.control import Sandbox
 from release_train.sandbox.family import SAMPLE_FAMILY
 
-from ..integration.sandbox.conftest import CENTRAL, add_central_repo, tiny_config, tiny_family
+from ..core.test_summary_gfm import (
+    PLAN_HEADERS,
+    assert_no_html,
+    assert_table,
+    flowchart,
+    gfm,
+    shown,
+)
+from ..core.test_summary_gfm import tables as gfm_tables
+from ..integration.sandbox.conftest import (
+    CENTRAL,
+    add_central_repo,
+    push_commit,
+    tiny_config,
+    tiny_family,
+)
 from .conftest import ACTION_USES, E2E_TIMEOUT, PROJECT
 from .docker_world import ActJob, ActRun, Daemon, central_repo, run_act
 
@@ -32,7 +46,6 @@ WORKFLOW = ".github/workflows/release-train.yml"
 UPLOAD_USES = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02"
 UPLOAD_STAND_IN = Path(__file__).parent / "stand_ins" / "upload-artifact"
 REVIEWER = "octo-reviewer"
-PLAN_COLUMNS = ["Repo", "Tier", "Current", "New", "Bump", "Commits"]
 
 
 class Train:
@@ -121,25 +134,10 @@ def tiny_train(
     yield from _train(tmp_path, docker_daemon, base_image, family=tiny_family)
 
 
-def tables(markdown: str) -> list[list[list[str]]]:
-    """Every GFM table of `markdown` as rows of cell texts (the header row first)."""
-    tokens = MarkdownIt("commonmark").enable("table").parse(markdown)
-    found: list[list[list[str]]] = []
-    row: list[str] | None = None
-    for token in tokens:
-        if token.type == "table_open":
-            found.append([])
-        elif token.type == "tr_open":
-            row = []
-        elif token.type == "inline" and row is not None:
-            row.append("".join(c.content for c in token.children or ()))  # rendered text
-        elif token.type == "tr_close" and row is not None:
-            found[-1].append(row)
-            row = None
-    return found
-
-
-def test_dry_run_puts_the_plan_in_the_summary_and_changes_nothing(sample_train: Train) -> None:
+def test_dry_run_puts_the_plan_in_the_summary_and_changes_nothing(
+    sample_train: Train, tmp_path: Path
+) -> None:
+    push_commit(sample_train.world, tmp_path / "someone", "omnibase_spi", HOSTILE)
     before = {name: repo["tags"] for name, repo in sample_train.snapshot()["repos"].items()}
     run = sample_train.dispatch(8001, inputs={"dry-run": "true"})
 
@@ -147,12 +145,15 @@ def test_dry_run_puts_the_plan_in_the_summary_and_changes_nothing(sample_train: 
     assert run.job_results["plan"] == "success"
     assert "release" not in run.job_results or run.job_results["release"] == "skipped"
     summary = run.summary("plan")
-    plan_tables = tables(summary)
-    assert plan_tables, summary
-    header, *rows = plan_tables[0]
-    assert header[: len(PLAN_COLUMNS)] == PLAN_COLUMNS
-    assert sorted(r[0] for r in rows) == sorted(s.name for s in SAMPLE_FAMILY)
-    assert "```mermaid" in summary
+    tokens = gfm().parse(summary)
+    assert_no_html(tokens)  # the commit's <script> stayed text
+    [table] = gfm_tables(tokens)  # its pipes opened no cell, its newline no table
+    names = [row[0] for row in table.rows]
+    assert_table(table, PLAN_HEADERS, names)
+    assert sorted(names) == sorted(s.name for s in SAMPLE_FAMILY)
+    [spi] = [row for row in table.rows if row[0] == "omnibase_spi"]
+    assert shown(HOSTILE.splitlines()[0]) in spi[-1]  # shown as written, @ defused
+    flowchart(tokens, len(SAMPLE_FAMILY))  # the Mermaid block is still well-formed
     outputs = run.outputs["plan"]
     assert outputs["has-work"] == "true"
     assert outputs["plan-hash"] in summary
@@ -160,6 +161,9 @@ def test_dry_run_puts_the_plan_in_the_summary_and_changes_nothing(sample_train: 
     assert snapshot["pulls"] == []
     assert {name: repo["tags"] for name, repo in snapshot["repos"].items()} == before
     assert snapshot["workflow_runs"] == []  # nothing published either
+
+
+HOSTILE = 'feat: <script>alert(1)</script> | @channel `x` --> n_evil["]"] %% ;\n\nbody'
 
 
 def test_full_release_of_the_sample_family(sample_train: Train) -> None:

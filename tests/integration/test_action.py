@@ -14,11 +14,10 @@ from pathlib import Path
 import pytest
 
 from release_train.action import run_action
-from release_train.adapters import clones, git
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox.control import Sandbox
 
-from .sandbox.conftest import CENTRAL, central_world, tiny_config
+from .sandbox.conftest import CENTRAL, central_world, push_commit, tiny_config
 
 ACTIONS_RUN = 7001
 
@@ -156,7 +155,7 @@ def test_a_push_after_the_plan_is_plan_changed(
 ) -> None:
     plan = Job(world, workspace, "plan")
     plan(monkeypatch, command="plan")
-    push_feature(world, tmp_path / "push", "alpha_core")
+    push_commit(world, tmp_path / "push", "alpha_core", "feat: a feature after the plan")
     approve(world)
     release = Job(world, workspace, "release")
     with pytest.raises(ReleaseError) as caught:
@@ -168,19 +167,6 @@ def test_a_push_after_the_plan_is_plan_changed(
         )
     assert caught.value.code is ErrorCode.PLAN_CHANGED
     assert "The plan changed" in release.summary
-
-
-def push_feature(world: Sandbox, where: Path, repo: str) -> None:
-    """Someone's `feat:` commit on the server's main after the plan job ran."""
-    auth = clones.GitAuth.for_token(world.github.token, where.parent / "push-auth")
-    url = clones.repo_url(world.github.server_url, world.owner, repo)
-    where.parent.mkdir(parents=True, exist_ok=True)
-    clones.authed(auth, where.parent, "clone", "--quiet", url, str(where))
-    (where / "NEW.md").write_text("new\n", encoding="utf-8")
-    git.git(where, "add", "NEW.md")
-    identity = ("-c", "user.name=dev", "-c", "user.email=dev@example.com")
-    git.git(where, *identity, "commit", "--quiet", "-m", "feat: a feature after the plan")
-    clones.authed(auth, where, "push", "--quiet", "origin", "HEAD:refs/heads/main")
 
 
 def release_inputs(plan: Job) -> dict[str, str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from slack_sdk import WebClient
 
+from release_train.adapters import clones, git
 from release_train.sandbox.builder import Change, RepoBuilder
 from release_train.sandbox.cdn import IndexCdn
 from release_train.sandbox.control import Sandbox
@@ -107,6 +108,19 @@ def add_central_repo(world: Sandbox, seed: Path) -> None:
     central = RepoBuilder(seed).init()
     central.commit([Change("chore: central repo", {"README.md": "# releases\n"})])
     world.github.add_repo(CENTRAL, central.path)
+
+
+def push_commit(world: Sandbox, where: Path, repo: str, message: str) -> None:
+    """Someone's commit with `message` on the server's main of `repo` (cloned to `where`)."""
+    auth = clones.GitAuth.for_token(world.github.token, where.parent / f"{where.name}-auth")
+    url = clones.repo_url(world.github.server_url, world.owner, repo)
+    where.parent.mkdir(parents=True, exist_ok=True)
+    clones.authed(auth, where.parent, "clone", "--quiet", url, str(where))
+    (where / "CHANGE.md").write_text(message + "\n", encoding="utf-8")
+    git.git(where, "add", "CHANGE.md")
+    identity = ("-c", "user.name=dev", "-c", "user.email=dev@example.com")
+    git.git(where, *identity, "commit", "--quiet", "-m", message)
+    clones.authed(auth, where, "push", "--quiet", "origin", "HEAD:refs/heads/main")
 
 
 def central_world(root: Path) -> Iterator[Sandbox]:

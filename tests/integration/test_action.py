@@ -265,3 +265,25 @@ def test_bad_inputs_are_usage_errors(
     with pytest.raises(ReleaseError) as caught:
         run_action({"GITHUB_ACTIONS": "false"})
     assert caught.value.code is ErrorCode.USAGE
+
+
+def test_a_slack_failure_is_a_warning_not_a_failed_release(
+    world: Sandbox,
+    workspace: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    config = workspace / "release-train.toml"
+    slack = f'[slack]\nchannel = "{world.slack.channel_id}"\n'
+    config.write_text(config.read_text(encoding="utf-8") + slack, encoding="utf-8")
+    plan = Job(world, workspace, "plan")
+    plan(monkeypatch, command="plan")
+    approve(world)
+    release = Job(world, workspace, "release")
+    inputs = {**release_inputs(plan), "slack_bot_token": "xoxb-revoked"}
+    assert release(monkeypatch, **inputs) == 0
+    assert release.outputs["status"] == "SUCCESS"
+    out = capsys.readouterr().out
+    assert "::warning::the Slack summary was not posted" in out
+    assert "::add-mask::xoxb-revoked" in out  # masked before anything could print it
+    assert world.slack.messages() == []

@@ -8,6 +8,22 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 
+def step_line(repo: str, phase: str, outcome: str) -> str:
+    return f"  {repo:<18} {phase:<11} {outcome}"
+
+
+def waiting_line(repo: str, what: str) -> str:
+    return f"  {repo:<18} {'...':<11} waiting for {what}"
+
+
+def note_line(repo: str | None, message: str) -> str:
+    return f"  {repo:<18} {message}" if repo else message
+
+
+def warning_line(repo: str | None, message: str) -> str:
+    return f"  {repo or '':<18} warning: {message}"
+
+
 @dataclass
 class ConsoleProgress:
     """Writes progress lines to `stream` (stdout), one whole line at a time across threads."""
@@ -21,16 +37,16 @@ class ConsoleProgress:
             self.stream.flush()
 
     def step(self, repo: str, phase: str, outcome: str) -> None:
-        self._line(f"  {repo:<18} {phase:<11} {outcome}")
+        self._line(step_line(repo, phase, outcome))
 
     def waiting(self, repo: str, what: str) -> None:
-        self._line(f"  {repo:<18} {'...':<11} waiting for {what}")
+        self._line(waiting_line(repo, what))
 
     def note(self, repo: str | None, message: str) -> None:
-        self._line(f"  {repo:<18} {message}" if repo else message)
+        self._line(note_line(repo, message))
 
     def warning(self, repo: str | None, message: str) -> None:
-        self._line(f"  {repo or '':<18} warning: {message}")
+        self._line(warning_line(repo, message))
 
     def failure(self, repo: str, code: str, message: str, hint: str | None) -> None:
-        self._line(f"  {repo:<18} error[{code}]: {message}")
+        self._line(note_line(repo, f"error[{code}]: {message}"))

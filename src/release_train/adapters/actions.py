@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from release_train.console import ConsoleProgress
+from release_train.console import (
+    ConsoleProgress,
+    note_line,
+    step_line,
+    waiting_line,
+    warning_line,
+)
 from release_train.context import Progress
 from release_train.core.state import PHASES, RepoStatus, RunState
 from release_train.errors import ErrorCode, ReleaseError
@@ -196,14 +202,14 @@ class ActionsProgress:
     def step(self, repo: str, phase: str, outcome: str) -> None:
         with self._lock:
             self._enter(repo, phase)
-            self.runtime.write(plain(f"  {repo:<18} {phase:<11} {outcome}"))
+            self.runtime.write(plain(step_line(repo, phase, outcome)))
             self._close()
             self._phases[repo] = phase
 
     def waiting(self, repo: str, what: str) -> None:
         with self._lock:
             self._enter(repo, self._working_on(repo))
-            self.runtime.write(plain(f"  {repo:<18} {'...':<11} waiting for {what}"))
+            self.runtime.write(plain(waiting_line(repo, what)))
 
     def note(self, repo: str | None, message: str) -> None:
         with self._lock:
@@ -212,7 +218,7 @@ class ActionsProgress:
                 self.runtime.write(plain(message))
                 return
             self._enter(repo, self._working_on(repo))
-            self.runtime.write(plain(f"  {repo:<18} {message}"))
+            self.runtime.write(plain(note_line(repo, message)))
 
     def warning(self, repo: str | None, message: str) -> None:
         """A line in the log and a `::warning::` annotation (e.g. an index timeout)."""
@@ -221,7 +227,7 @@ class ActionsProgress:
                 self._close()
             else:
                 self._enter(repo, self._working_on(repo))
-            self.runtime.write(plain(f"  {repo or '':<18} warning: {message}"))
+            self.runtime.write(plain(warning_line(repo, message)))
             self.runtime.warning(message, title=f"release-train: {repo}" if repo else None)
 
     def failure(self, repo: str, code: str, message: str, hint: str | None) -> None:
@@ -230,7 +236,7 @@ class ActionsProgress:
         text = "\n".join(lines)
         with self._lock:
             self._enter(repo, self._working_on(repo))
-            self.runtime.write(*(plain(f"  {repo:<18} {line}") for line in lines))
+            self.runtime.write(*(plain(note_line(repo, line)) for line in lines))
             self._close()
             self.runtime.error(text, title=f"release-train: {repo} failed")
 

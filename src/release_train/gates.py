@@ -12,7 +12,13 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from release_train.adapters.slack import Reply, Slack
-from release_train.core.messages import ack_message, gate_message, verdict
+from release_train.core.messages import (
+    SlackMessage,
+    ack_message,
+    closed_message,
+    gate_message,
+    verdict,
+)
 from release_train.core.plan import Plan
 from release_train.core.state import Gate, now
 from release_train.errors import ErrorCode, ReleaseError
@@ -170,17 +176,19 @@ def slack_gate(
             break
         remaining = deadline - clock()
         if remaining <= 0:
+            _tell_thread(slack, channel, gate_ts, closed_message(run_id))
             raise _timeout(timeout_seconds, run_id)
         sleep(min(delay, remaining))
         delay = min(delay * 2, MAX_POLL)
     reply, decided = found
     if decided == "reject":
+        _tell_thread(slack, channel, gate_ts, closed_message(run_id, rejected_by=str(reply.user)))
         raise ReleaseError(
             ErrorCode.GATE_REJECTED,
             f"run {run_id} was rejected in Slack by {reply.user}: {reply.text[:80]!r}",
             hint="nothing was released; dispatch a new run once the plan is agreed",
         )
-    _acknowledge(slack, channel, gate_ts, str(reply.user), run_id)
+    _tell_thread(slack, channel, gate_ts, ack_message(str(reply.user), run_id))
     return Gate(
         kind="slack",
         token=f"{gate_ts}:{run_id}",
@@ -189,10 +197,10 @@ def slack_gate(
     )
 
 
-def _acknowledge(slack: Slack, channel: str, gate_ts: str, user: str, run_id: str) -> None:
-    # Best effort: the approval stands whether or not the thread hears about it.
+def _tell_thread(slack: Slack, channel: str, gate_ts: str, message: SlackMessage) -> None:
+    # Best effort: the decision stands whether or not the thread hears about it.
     try:
-        slack.post(channel, ack_message(user, run_id), thread_ts=gate_ts)
+        slack.post(channel, message, thread_ts=gate_ts)
     except ReleaseError:
         return
 

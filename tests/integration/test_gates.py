@@ -201,6 +201,9 @@ def test_an_approver_can_reject(slack_world: SlackStandIn) -> None:
     assert error.message.startswith(f"run {RUN_ID} was rejected in Slack by {ALICE}: ")
     assert "hold, infra is down" in error.message
     assert not any(m["text"].startswith("Approved") for m in slack_world.messages())
+    closing = slack_world.messages()[-1]
+    assert closing["user"] == BOT.id and closing["thread_ts"] == slack_world.messages()[0]["ts"]
+    assert closing["text"] == f"Rejected by <@{ALICE}>: release run `{RUN_ID}` will not start."
 
 
 def test_silence_times_out_with_backoff_that_never_passes_the_deadline(
@@ -214,6 +217,11 @@ def test_silence_times_out_with_backoff_that_never_passes_the_deadline(
     assert human.naps[:5] == [2.0, 4.0, 8.0, 16.0, 30.0]
     assert max(human.naps) == 30.0
     assert sum(human.naps) == 300.0
+    closing = slack_world.messages()[-1]
+    assert closing["user"] == BOT.id
+    assert closing["text"].startswith(
+        f"No approval in time: release run `{RUN_ID}` will not start."
+    )
 
 
 def test_a_slack_api_error_is_a_slack_error_with_a_hint(slack_world: SlackStandIn) -> None:

@@ -274,8 +274,23 @@ def summary_message(state: RunState) -> SlackMessage:
     return SlackMessage(_fallback(text_lines), blocks)
 
 
+def _who(user: str) -> str:
+    return f"<@{user}>" if re.fullmatch(r"[UW][A-Z0-9]+", user) else escape(user)
+
+
 def ack_message(user: str, run_id: str) -> SlackMessage:
     """The in-thread acknowledgement of an approval; `<@user>` is the one mention we make."""
-    who = f"<@{user}>" if re.fullmatch(r"[UW][A-Z0-9]+", user) else escape(user)
-    text = f"Approved by {who}: starting release run {code(run_id)}."
+    text = f"Approved by {_who(user)}: starting release run {code(run_id)}."
+    return SlackMessage(text, [section(text)])
+
+
+def closed_message(run_id: str, *, rejected_by: str | None = None) -> SlackMessage:
+    """The in-thread end of a request nobody approved: rejected, or expired unanswered."""
+    if rejected_by is not None:
+        text = f"Rejected by {_who(rejected_by)}: release run {code(run_id)} will not start."
+    else:
+        text = (
+            f"No approval in time: release run {code(run_id)} will not start. "
+            "Replies here no longer count; dispatch the release again for a new request."
+        )
     return SlackMessage(text, [section(text)])

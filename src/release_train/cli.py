@@ -99,24 +99,28 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return ExitStatus.OK
 
 
-def _gate(args: argparse.Namespace, run_id: str, plan: Plan | None = None) -> Gate:
-    if getattr(args, "gate", None) == "slack" and plan is not None:
+def _check_approval(args: argparse.Namespace) -> None:
+    """Before any clone or scan: refuse a release no approval can come for; check Slack."""
+    if args.gate == "slack":
+        _slack(_config(args), dict(os.environ))
+    elif not (args.gate_attestation or args.yes):
+        raise ReleaseError(
+            ErrorCode.USAGE,
+            "a release needs an approval: --gate slack, --gate-attestation <slack_ts>:<run_id> "
+            "or --yes",
+            hint="review the plan (`release-train plan`), then approve it with --yes",
+        )
+
+
+def _gate(args: argparse.Namespace, plan: Plan) -> Gate:
+    """The approval of `plan`, once `_check_approval` has said one can come."""
+    if args.gate == "slack":
         return _slack_gate(args, plan)
     if args.gate_attestation:
-        validate_gate_token(args.gate_attestation, run_id)
+        validate_gate_token(args.gate_attestation, plan.run_id)
         return Gate(kind="attestation", token=args.gate_attestation)
-    if args.yes:
-        user = os.environ.get("GITHUB_ACTOR") or _login()
-        return Gate(kind="yes", token=f"yes:{run_id}", approved_by=user)
-    if getattr(args, "gate", None) == "slack":  # before the plan: the Slack side is ready
-        _slack(_config(args), dict(os.environ))
-        return Gate(kind="slack")
-    raise ReleaseError(
-        ErrorCode.USAGE,
-        "a release needs an approval: --gate slack, --gate-attestation <slack_ts>:<run_id> "
-        "or --yes",
-        hint="review the plan (`release-train plan`), then approve it with --yes",
-    )
+    user = os.environ.get("GITHUB_ACTOR") or _login()
+    return Gate(kind="yes", token=f"yes:{plan.run_id}", approved_by=user)
 
 
 def _slack(config: Config, env: dict[str, str]) -> tuple[Slack, str]:
@@ -162,8 +166,8 @@ def cmd_release(args: argparse.Namespace) -> int:
         validate_gate_token(args.gate_attestation, args.run_id or args.resume)
     if args.resume:
         return cmd_resume(argparse.Namespace(**{**vars(args), "run_id": args.resume}))
-    if not args.dry_run and not (args.gate_attestation or args.yes):
-        _gate(args, args.run_id or "")  # refuses (or checks Slack) before any clone or scan
+    if not args.dry_run:
+        _check_approval(args)
     config, options, plan, sources = _plan(args)
     sys.stdout.write(render.plan_text(plan))
     if args.dry_run:
@@ -171,7 +175,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         if args.result_file:
             args.result_file.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
         return ExitStatus.OK
-    gate = _gate(args, plan.run_id, plan)
+    gate = _gate(args, plan)
     world = runs.connect(config, options, ConsoleProgress())
     return runs.start(world, options, plan, sources, gate).exit_status
 

@@ -13,7 +13,7 @@ from release_train.cli import main
 from release_train.sandbox.control import Sandbox
 from release_train.sandbox.family import Hook
 
-from .conftest import build_tiny_repo, tiny_family
+from .conftest import build_tiny_repo, tiny_config, tiny_family
 
 RUN_ID = "release-20261125-options"
 
@@ -51,12 +51,7 @@ def test_parallel_release_with_github_releases_and_an_unpublished_repo(
         monkeypatch.setenv(key, value)
     config = tmp_path / "release-train.toml"
     config.write_text(
-        f'owner = "{world.owner}"\n'
-        f'index_url = "{world.cdn.simple_url}"\n'
-        'legacy_tag_patterns = ["v{version}"]\n'
-        "github_release = true\n"
-        "[repos.alpha_core]\n[repos.beta_app]\n"
-        '[repos.gamma_tool]\npublish = "none"\n'
+        tiny_config(world, "github_release = true\n") + '[repos.gamma_tool]\npublish = "none"\n'
     )
     result = tmp_path / "result.json"
     args = ["--config", str(config), "--run-id", RUN_ID, "--result-file", str(result)]

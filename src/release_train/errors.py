@@ -16,6 +16,7 @@ class ExitStatus(IntEnum):
     GATE = 5  # the approval gate said no or never answered
     SERVICE = 6  # GitHub, the index or Slack failed in a way retries did not cure
     INTERNAL = 70  # a bug in release-train (EX_SOFTWARE)
+    INTERRUPTED = 130  # SIGINT/SIGTERM: the state is recorded, `resume` continues
 
 
 class ErrorCode(StrEnum):
@@ -30,12 +31,25 @@ class ErrorCode(StrEnum):
     REPO_NOT_FOUND = "REPO_NOT_FOUND"
     PYPROJECT_INVALID = "PYPROJECT_INVALID"
     VERSION_INVALID = "VERSION_INVALID"
+    # Preflight (the plan names every problem before approval; see core/problems).
+    PREFLIGHT_FAILED = "PREFLIGHT_FAILED"
+    VERSION_BACKWARDS = "VERSION_BACKWARDS"
+    VERSION_NOT_FOUND = "VERSION_NOT_FOUND"
+    VERSION_COLLISION = "VERSION_COLLISION"
+    PUBLISH_TRIGGER_MISMATCH = "PUBLISH_TRIGGER_MISMATCH"
+    FAMILY_OVERRIDE = "FAMILY_OVERRIDE"
+    NO_INTERPRETER = "NO_INTERPRETER"
+    TAG_FORMAT_INVALID = "TAG_FORMAT_INVALID"
+    EDGE_DROPPED = "EDGE_DROPPED"
+    BRANCH_RULES = "BRANCH_RULES"
     # State (original: STATE_NOT_FOUND, STATE_CORRUPT).
     STATE_NOT_FOUND = "STATE_NOT_FOUND"
     STATE_CORRUPT = "STATE_CORRUPT"
     STATE_CONFLICT = "STATE_CONFLICT"
     RUN_IN_PROGRESS = "RUN_IN_PROGRESS"
     RUN_EXISTS = "RUN_EXISTS"
+    FAMILY_LOCKED = "FAMILY_LOCKED"
+    STATE_UNUSABLE = "STATE_UNUSABLE"
     PLAN_CHANGED = "PLAN_CHANGED"
     # Graph (original: GRAPH_DRIFT).
     GRAPH_DRIFT = "GRAPH_DRIFT"
@@ -57,6 +71,9 @@ class ErrorCode(StrEnum):
     CI_FAILED = "CI_FAILED"
     CI_TIMEOUT = "CI_TIMEOUT"
     MERGE_FAILED = "MERGE_FAILED"
+    BASE_MOVED = "BASE_MOVED"
+    NO_CHECKS = "NO_CHECKS"
+    PR_CONFLICT = "PR_CONFLICT"
     TAG_CONFLICT = "TAG_CONFLICT"
     PUBLISH_NOT_STARTED = "PUBLISH_NOT_STARTED"
     PUBLISH_FAILED = "PUBLISH_FAILED"
@@ -73,6 +90,7 @@ class ErrorCode(StrEnum):
     INDEX_ERROR = "INDEX_ERROR"
     SLACK_ERROR = "SLACK_ERROR"
     SANDBOX_ERROR = "SANDBOX_ERROR"
+    INTERRUPTED = "INTERRUPTED"
     INTERNAL = "INTERNAL"
 
     @property
@@ -91,6 +109,16 @@ _EXIT_STATUS: dict[ErrorCode, ExitStatus] = {
             ErrorCode.REPO_NOT_FOUND,
             ErrorCode.PYPROJECT_INVALID,
             ErrorCode.VERSION_INVALID,
+            ErrorCode.PREFLIGHT_FAILED,
+            ErrorCode.VERSION_BACKWARDS,
+            ErrorCode.VERSION_NOT_FOUND,
+            ErrorCode.VERSION_COLLISION,
+            ErrorCode.PUBLISH_TRIGGER_MISMATCH,
+            ErrorCode.FAMILY_OVERRIDE,
+            ErrorCode.NO_INTERPRETER,
+            ErrorCode.TAG_FORMAT_INVALID,
+            ErrorCode.EDGE_DROPPED,
+            ErrorCode.BRANCH_RULES,
         ],
         ExitStatus.USAGE,
     ),
@@ -102,6 +130,8 @@ _EXIT_STATUS: dict[ErrorCode, ExitStatus] = {
             ErrorCode.RUN_IN_PROGRESS,
             ErrorCode.RUN_EXISTS,
             ErrorCode.PLAN_CHANGED,
+            ErrorCode.FAMILY_LOCKED,
+            ErrorCode.STATE_UNUSABLE,
         ],
         ExitStatus.STATE,
     ),
@@ -119,6 +149,7 @@ _EXIT_STATUS: dict[ErrorCode, ExitStatus] = {
         ],
         ExitStatus.SERVICE,
     ),
+    ErrorCode.INTERRUPTED: ExitStatus.INTERRUPTED,
     ErrorCode.INTERNAL: ExitStatus.INTERNAL,
 }
 

@@ -10,6 +10,7 @@ from datetime import date
 
 from release_train.core.commits import Commit
 from release_train.core.graph import Graph
+from release_train.core.problems import Problem
 from release_train.core.versions import Bump, Prerelease, infer_bump, next_version
 
 # A patch release is driven by every change; the plan names the first few, the reason counts.
@@ -79,6 +80,8 @@ class Plan:
     skipped: tuple[Skip, ...]
     graph: Graph
     selected: tuple[str, ...]
+    # Preflight findings (core/problems); not part of the plan hash, which is the spec's.
+    problems: tuple[Problem, ...] = ()
     plan_hash: str = field(init=False)
 
     def __post_init__(self) -> None:

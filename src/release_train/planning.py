@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -11,6 +12,7 @@ from release_train.adapters import workspace as ws
 from release_train.config import Config
 from release_train.core.graph import Graph, build_graph, check_depends_on, check_tiers
 from release_train.core.plan import Plan, PlanOptions, make_plan, make_run_id
+from release_train.core.problems import Problem, sort_problems
 from release_train.core.versions import Bump
 from release_train.errors import ErrorCode, ReleaseError
 
@@ -72,4 +74,7 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
         cascade=config.cascade,
     )
     run_id = request.run_id or make_run_id(selected, today)
-    return make_plan(scans, graph, selected, options, run_id)
+    plan = make_plan(scans, graph, selected, options, run_id)
+    # Preflight: every check adds its findings here, so the plan names them all at once.
+    problems: list[Problem] = []
+    return dataclasses.replace(plan, problems=sort_problems(problems))

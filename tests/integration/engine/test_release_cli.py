@@ -172,10 +172,12 @@ def _corrupt(text: str, how: str) -> str:
         return text[: len(text) // 2]
     if how == "bad-status":
         return text.replace('"status": "success"', '"status": "exploded"', 1)
+    if how == "unknown-phase":  # read as "nothing left to do" before: the repo counted done
+        return text.replace('"phase": "DONE"', '"phase": "SHIPPED"', 1)
     return text.replace('"run_id": "cli-1"', '"run_id": "cli-9"', 1)  # another run's state
 
 
-@pytest.mark.parametrize("how", ["truncated", "bad-status", "other-run"])
+@pytest.mark.parametrize("how", ["truncated", "bad-status", "unknown-phase", "other-run"])
 def test_a_corrupt_state_is_state_corrupt_and_left_as_it_was(
     finished: Finished, rig: Rig, how: str
 ) -> None:

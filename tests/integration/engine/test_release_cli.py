@@ -7,6 +7,7 @@ in this process (`Rig.main`), which is faster than an interpreter per call.
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,3 +221,35 @@ def test_a_second_process_on_a_run_in_progress_is_run_in_progress(rig: Rig) -> N
     for second in (resumed, released):
         assert second.returncode == 3, second.stdout + second.stderr
         assert second.stderr.startswith("error[RUN_IN_PROGRESS]: run lck-1 is in progress (pid ")
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "read-only"])
+def test_an_unusable_state_dir_is_state_unusable(rig: Rig, where: str) -> None:
+    """A state dir under a regular file (or read-only) crashed with INTERNAL at the first
+    write. Now: STATE_UNUSABLE naming the dir and the cause, exit 3, nothing started."""
+    if where == "read-only" and os.geteuid() == 0:
+        pytest.skip("root writes through read-only permissions")
+    config = rig.config("cli")
+    blocker = rig.root / "a-file"
+    blocker.write_text("not a directory\n")
+    state_dir = blocker / "state"
+    if where == "read-only":
+        state_dir = rig.root / "read-only"
+        state_dir.mkdir()
+        state_dir.chmod(0o500)
+    env = {"RELEASE_TRAIN_STATE_DIR": str(state_dir)}
+    before = rig.repo_snapshot("cli_core")
+
+    released = rig.cli(
+        "release", "cli_core", "--yes", "--run-id", "unusable-1", config=config, env=env
+    )
+    listed = rig.cli("status", config=config, env=env)
+
+    for done in (released, listed):
+        assert done.returncode == 3, done.stdout + done.stderr
+        assert "error[STATE_UNUSABLE]: cannot " in done.stderr
+        assert (
+            str(state_dir) in done.stderr and "hint: point RELEASE_TRAIN_STATE_DIR" in done.stderr
+        )
+    assert blocker.read_text() == "not a directory\n"
+    assert rig.repo_snapshot("cli_core") == before

@@ -62,8 +62,47 @@ class GitAuth:
 
 
 def authed(auth: GitAuth, repo: Path, *args: str, timeout: float = 300.0) -> str:
-    """`git -C repo args` that may talk to the server."""
-    return git(repo, *args, env=auth.env, timeout=timeout)
+    """`git -C repo args` that may talk to the server; a refused token is PERMISSION_DENIED."""
+    try:
+        return git(repo, *args, env=auth.env, timeout=timeout)
+    except ReleaseError as exc:
+        refused = denied(exc, args[0] if args else "git")
+        if refused is None:
+            raise
+        raise refused from exc
+
+
+# What git prints when the server refuses the credentials (401) or the access (403).
+_DENIED = (
+    "the requested url returned error: 401",
+    "the requested url returned error: 403",
+    "authentication failed",
+    "invalid username or token",
+    "write access to repository not granted",
+    "permission to ",
+    "could not read username",
+)
+
+
+def denied(exc: ReleaseError, doing: str) -> ReleaseError | None:
+    """PERMISSION_DENIED for a git failure whose output says the token was refused, carrying
+    the remote's own words (not only in the state JSON); None for any other failure."""
+    output = exc.output or ""
+    if exc.code is not ErrorCode.GIT_FAILED or not any(m in output.lower() for m in _DENIED):
+        return None
+    said = [
+        line.split(":", 1)[1].strip()
+        for line in output.splitlines()
+        if line.startswith(("remote:", "fatal:", "error:")) and line.split(":", 1)[1].strip()
+    ]
+    return ReleaseError(
+        ErrorCode.PERMISSION_DENIED,
+        f"git {doing} was refused: " + ("; ".join(dict.fromkeys(said)) or "access denied"),
+        repo=exc.repo,
+        hint="the token must be valid and may push to the repo (contents: write); "
+        "see docs/tokens.md",
+        output=exc.output,
+    )
 
 
 def repo_url(server_url: str, owner: str, repo: str) -> str:

@@ -253,3 +253,26 @@ def test_an_unusable_state_dir_is_state_unusable(rig: Rig, where: str) -> None:
         )
     assert blocker.read_text() == "not a directory\n"
     assert rig.repo_snapshot("cli_core") == before
+
+
+@pytest.mark.parametrize("token", ["read-only", "wrong"])
+def test_a_token_that_may_not_push_is_permission_denied_with_the_remotes_words(
+    rig: Rig, token: str
+) -> None:
+    """A read-only or unknown token failed as GIT_FAILED, the real cause only inside the
+    state JSON. Now: PERMISSION_DENIED, and the remote's own message is printed."""
+    config = rig.config("cli")
+    rig.push("cli_core", f"fix: something for the {token} token test")
+    value = rig.admin.make_token(read_only=True) if token == "read-only" else "ghp_not-a-token"
+    said = {
+        "read-only": "Write access to repository not granted",
+        "wrong": "Invalid username or token",
+    }[token]
+    args = ("release", "cli_core", "--yes", "--run-id", f"perm-{token}")
+
+    done = rig.cli(*args, config=config, env={"GITHUB_TOKEN": value})
+
+    out = done.stdout + done.stderr
+    assert done.returncode != 0, out
+    assert "PERMISSION_DENIED" in out and said in out, out
+    assert "GIT_FAILED" not in out and value not in out

@@ -276,3 +276,19 @@ def test_a_token_that_may_not_push_is_permission_denied_with_the_remotes_words(
     assert done.returncode != 0, out
     assert "PERMISSION_DENIED" in out and said in out, out
     assert "GIT_FAILED" not in out and value not in out
+
+
+def test_a_pr_body_is_cut_to_githubs_limit(rig: Rig) -> None:
+    """Three 30,000-character subjects made a 90 KB PR body, which GitHub refuses (422).
+    Now each subject is cut (the changelog in the PR has them whole), the body holds at most
+    65,536 characters (tests/core/test_pr_body.py: how many changes fit), and the PR opens."""
+    config = rig.config("cli")
+    for n in range(3):
+        rig.push("cli_core", f"fix: {n} " + "long " * 6_000)
+
+    done = rig.cli("release", "cli_core", "--yes", "--run-id", "long-body-1", config=config)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    [pr] = [p for p in rig.pulls("cli_core") if p["head_ref"] == "release/long-body-1/cli_core"]
+    assert len(pr["body"]) <= 65_536
+    assert pr["body"].count("\u2026\n") == 3

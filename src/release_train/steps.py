@@ -78,6 +78,9 @@ class Worktree:
 
     def check(self, ctx: RepoContext) -> None:
         """A reused worktree may hold our own half-done edits, but nothing else."""
+        stale = clones.clear_stale_index_lock(ctx.worktree)
+        if stale is not None:
+            ctx.services.progress.note(ctx.name, f"removed {stale} left by a killed run")
         changed = {line[3:].strip() for line in clones.dirty(ctx.worktree)}
         strangers = sorted(changed - _ours(ctx))
         if strangers:

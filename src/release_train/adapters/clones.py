@@ -135,6 +135,39 @@ def fresh_clone(url: str, dest: Path, branch: str, auth: GitAuth) -> Path:
     return dest
 
 
+def clear_stale_index_lock(path: Path) -> Path | None:
+    """Remove the `index.lock` a killed run left in the worktree at `path`, if no live
+    process works in that worktree or holds the file open; the path removed, or None.
+
+    The caller holds the run's lock, so no other release-train process of this run is
+    alive; a git child it started may have outlived it, and that one's lock is not stale.
+    """
+    lock = Path(
+        git(path, "rev-parse", "--path-format=absolute", "--git-path", "index.lock").strip()
+    )
+    if not lock.exists() or _in_use(path, lock):
+        return None
+    lock.unlink(missing_ok=True)
+    return lock
+
+
+def _in_use(worktree: Path, lock: Path) -> bool:
+    """Whether a process (that we may look at) has its cwd in `worktree` or `lock` open."""
+    root = worktree.resolve()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cwd = Path(os.readlink(proc / "cwd"))
+            if cwd == root or root in cwd.parents:
+                return True
+            if any(os.readlink(fd) == str(lock) for fd in (proc / "fd").iterdir()):
+                return True
+        except OSError:
+            continue  # gone, or not ours to look at
+    return False
+
+
 def worktree_branch(path: Path) -> str | None:
     if not is_repository(path):
         return None

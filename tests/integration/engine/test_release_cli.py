@@ -9,12 +9,15 @@ from __future__ import annotations
 import json
 import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from release_train.adapters import clones
 from release_train.adapters.command import Completed
+from release_train.adapters.git import git
 from release_train.sandbox.control import Sandbox
 from tests.core.test_state import RESULT_KEYS
 
@@ -292,3 +295,41 @@ def test_a_pr_body_is_cut_to_githubs_limit(rig: Rig) -> None:
     [pr] = [p for p in rig.pulls("cli_core") if p["head_ref"] == "release/long-body-1/cli_core"]
     assert len(pr["body"]) <= 65_536
     assert pr["body"].count("\u2026\n") == 3
+
+
+def test_a_stale_index_lock_left_by_a_kill_is_cleared_on_resume(rig: Rig) -> None:
+    """A run killed while git held the worktree's index.lock left the file behind, and every
+    resume failed at COMMIT with GIT_FAILED ("index.lock: File exists"). Now the resume
+    removes a lock no live process holds, says so, and completes the release."""
+    config = rig.config("cli")
+    rig.push("cli_core", "fix: something before the kill")
+    args = ("release", "cli_core", "--yes", "--run-id", "stale-lock-1")
+    with rig.paused(*args, after="cli_core:CHANGELOG", config=config):
+        pass  # killed with SIGKILL when the block ends
+    worktree = rig.work_dir / "runs" / "stale-lock-1" / "cli_core"
+    lock = Path(
+        git(worktree, "rev-parse", "--path-format=absolute", "--git-path", "index.lock").strip()
+    )
+    lock.write_text("")
+
+    done = rig.cli("resume", "stale-lock-1", config=config)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"removed {lock} left by a killed run" in done.stdout
+    assert not lock.exists()
+
+
+def test_an_index_lock_a_live_process_works_under_is_left_alone(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "--quiet", str(repo))
+    lock = repo / ".git" / "index.lock"
+    lock.write_text("")
+    holder = subprocess.Popen(["sleep", "30"], cwd=repo)
+    try:
+        assert clones.clear_stale_index_lock(repo) is None
+        assert lock.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert clones.clear_stale_index_lock(repo) == lock
+    assert not lock.exists()

@@ -10,8 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from release_train.core.plan import Plan, PlanEntry
+from release_train.core.problems import Problem, Severity, errors
 
 RULE = "─"
+FAMILY = "(family)"  # the repo column of a family-wide problem
 # Minimum column widths of the specification's plan table (Phase 1).
 PLAN_COLUMNS = (("Repo", 17), ("Tier", 4), ("Current", 7), ("New", 7), ("Bump", 5), ("Commits", 7))
 
@@ -49,8 +51,32 @@ def plan_text(plan: Plan) -> str:
         *skipped,
         "",
         f"  Total: {_plural(len(plan.entries), 'repo')}, {_plural(plan.total_commits, 'commit')}",
+        *problems_text(plan.problems),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _problem_count(problems: Sequence[Problem]) -> str:
+    found = len(errors(problems))
+    return f"{_plural(found, 'error')}, {_plural(len(problems) - found, 'warning')}"
+
+
+def problems_text(problems: Sequence[Problem]) -> list[str]:
+    """The preflight's findings under the table; nothing at all when there are none."""
+    if not problems:
+        return []
+    repo_width = max(len(p.repo or FAMILY) for p in problems)
+    code_width = max(len(p.code) for p in problems)
+    lines = ["", f"Problems ({_problem_count(problems)}):"]
+    for p in problems:
+        head = f"  {p.severity:<7} {(p.repo or FAMILY):<{repo_width}}  {p.code:<{code_width}}  "
+        message, *more = p.message.splitlines() or [""]
+        lines.append(head + message)
+        # Continuation lines and the hint sit under the repo column, as one block per problem.
+        lines += [" " * 10 + line for line in more]
+        if p.hint:
+            lines.append(" " * 10 + "hint: " + p.hint)
+    return [line.rstrip() for line in lines]
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -149,11 +175,38 @@ def plan_markdown(plan: Plan) -> str:
         "",
         *(skipped or ["(none)"]),
         "",
+        *problems_markdown(plan.problems),
         "### Dependency graph",
         "",
         *mermaid_graph(plan),
     ]
     return "\n".join(lines) + "\n"
+
+
+def problems_markdown(problems: Sequence[Problem]) -> list[str]:
+    """A section with one table row per problem (and a blank line after), or nothing."""
+    if not problems:
+        return []
+    rows = [
+        f"| {p.severity} | {md_escape(p.repo or FAMILY)} | {md_escape(p.code)} "
+        f"| {md_escape(p.message)} | {md_escape(p.hint or '')} |"
+        for p in problems
+    ]
+    verdict = (
+        "`release` refuses to start until the errors are fixed."
+        if any(p.severity is Severity.ERROR for p in problems)
+        else "Warnings only: the release can start."
+    )
+    return [
+        f"### Problems ({_problem_count(problems)})",
+        "",
+        verdict,
+        "",
+        "| Severity | Repo | Code | Problem | Hint |",
+        "| --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
 
 
 def plan_data(plan: Plan) -> dict[str, Any]:
@@ -181,6 +234,7 @@ def plan_data(plan: Plan) -> dict[str, Any]:
         ],
         "tiers": plan.graph.tiers(),
         "edges": [list(edge) for edge in plan.graph.edges()],
+        "problems": [p.as_json() for p in plan.problems],
     }
 
 

@@ -241,6 +241,7 @@ def test_an_unusable_state_dir_is_state_unusable(rig: Rig, where: str) -> None:
         state_dir.mkdir()
         state_dir.chmod(0o500)
     env = {"RELEASE_TRAIN_STATE_DIR": str(state_dir)}
+    rig.push("cli_core", f"fix: something to release with a state dir {where}")
     before = rig.repo_snapshot("cli_core")
 
     released = rig.cli(

@@ -179,7 +179,7 @@ def test_plan_text_lists_the_problems_after_the_table() -> None:
 def test_plan_markdown_has_a_problems_table() -> None:
     text = plan_markdown(plan_with_problems())
     start = text.index("### Problems")
-    section = text[start : text.index("### Dependency graph")]
+    section = text[start : text.index("### What each repo releases")]
     assert section == (
         "### Problems (2 errors, 1 warning)\n"
         "\n"

@@ -9,7 +9,12 @@ from release_train.core import changelog
 from release_train.core.commits import parse_commit
 from release_train.core.graph import build_graph
 from release_train.core.plan import Plan, PlanOptions, RepoScan, make_plan
-from release_train.core.plan_detail import DetailInputs, commit_groups, with_details
+from release_train.core.plan_detail import (
+    DetailInputs,
+    changelog_entry,
+    commit_groups,
+    with_details,
+)
 from release_train.core.pyproject import PinPolicy
 from release_train.core.render import plan_json, plan_markdown, plan_text
 from tests.core.test_render import SPEC_PLAN_TABLE, spec_example_plan
@@ -58,8 +63,10 @@ def test_the_changelog_is_what_the_changelog_step_renders_with_the_pins_pin_writ
     plan = family_plan(PinPolicy.COMPATIBLE)
     core, app = plan.entries
     assert app.pins == (("acme-core", "~=2.0.0"),) and core.pins == ()
-    assert app.changelog == changelog.render_entry("0.3.1", DAY, (), [("acme-core", "~=2.0.0")])
-    assert core.changelog == changelog.render_entry("2.0.0", DAY, core.log)
+    assert changelog_entry(app) == changelog.render_entry(
+        "0.3.1", DAY, (), [("acme-core", "~=2.0.0")]
+    )
+    assert changelog_entry(core) == changelog.render_entry("2.0.0", DAY, core.log)
 
 
 def test_the_detail_leaves_the_plan_hash_alone() -> None:
@@ -173,7 +180,7 @@ def test_markdown_puts_each_repo_in_a_details_block() -> None:
         "**Changelog entry**\n"
         "\n"
         "```markdown\n"
-        f"{family_plan().entries[0].changelog}"
+        f"{changelog_entry(family_plan().entries[0])}"
         "```\n"
         "\n"
         "</details>\n"
@@ -227,7 +234,14 @@ def test_json_carries_the_whole_detail() -> None:
         "fixes": [{"sha": sha(1), "subject": "fix(io): close files"}],
         "other": [{"sha": sha(5), "subject": "docs: explain hooks"}],
     }
-    assert core["changelog"] == family_plan().entries[0].changelog and core["pins"] == {}
+    assert core["changelog"] == changelog_entry(family_plan().entries[0]) and core["pins"] == {}
     assert app["pins"] == {"acme-core": "==2.0.0"}
     assert (app["compare_url"], app["last_tag"]) == (None, None)
     assert app["commit_groups"] == {"breaking": [], "features": [], "fixes": [], "other": []}
+
+
+def test_a_plan_made_without_details_shows_no_changelog_entry() -> None:
+    plan = spec_example_plan()
+    assert [changelog_entry(e) for e in plan.entries] == [""] * 6
+    assert "Changelog entry" not in plan_markdown(plan)
+    assert "Changelog entry" not in plan_text(plan, detail=True)

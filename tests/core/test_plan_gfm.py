@@ -11,7 +11,13 @@ from hypothesis import example, given, settings
 from markdown_it.token import Token
 
 from release_train.core.plan import Plan, PlanEntry
-from release_train.core.plan_detail import GROUPS, DetailInputs, commit_groups, with_details
+from release_train.core.plan_detail import (
+    GROUPS,
+    DetailInputs,
+    changelog_entry,
+    commit_groups,
+    with_details,
+)
 from release_train.core.problems import Problem, Severity
 from release_train.core.pyproject import PinPolicy
 from release_train.core.render import plan_markdown
@@ -100,7 +106,7 @@ def expected(entry: PlanEntry) -> dict[str, object]:
         if groups[key]
     }
     # The fence holds the changelog entry byte for byte: what CHANGELOG will write.
-    return {"summary": shown(summary), "fences": [entry.changelog], **shown_groups}
+    return {"summary": shown(summary), "fences": [changelog_entry(entry)], **shown_groups}
 
 
 def detailed(plan: Plan) -> Plan:

@@ -55,7 +55,7 @@ class PlanEntry:
     # What a reviewer reads (core/plan_detail); none of it is in the plan hash.
     log: tuple[Commit, ...] = ()  # the unreleased range, oldest first: what CHANGELOG renders
     pins: tuple[tuple[str, str], ...] = ()  # (package, specifier) that PIN writes, by package
-    changelog: str = ""  # the entry CHANGELOG writes
+    changelog_day: date | None = None  # the date of the entry CHANGELOG writes (plan_detail)
     compare_url: str | None = None  # last release tag ... head, in API mode
 
     def hash_fields(self) -> dict[str, object]:

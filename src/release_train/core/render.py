@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from release_train.core.plan import Plan, PlanEntry
-from release_train.core.plan_detail import GROUPS, commit_groups, detail_data
+from release_train.core.plan_detail import GROUPS, changelog_entry, commit_groups, detail_data
 from release_train.core.problems import Problem, Severity, errors
 
 RULE = "─"
@@ -84,9 +84,9 @@ def detail_text(plan: Plan) -> list[str]:
         if e.pins:
             lines.append("    Pins (written by PIN):")
             lines += [f"      {package}{spec}" for package, spec in e.pins]
-        if e.changelog:
+        if entry_text := changelog_entry(e):
             lines.append("    Changelog entry:")
-            lines += [f"      {line}".rstrip() for line in e.changelog.splitlines()]
+            lines += [f"      {line}".rstrip() for line in entry_text.splitlines()]
     return lines
 
 
@@ -288,8 +288,9 @@ def _repo_detail_markdown(e: PlanEntry) -> list[str]:
     if e.pins:
         pins = [f"- {md_escape(package + spec)}" for package, spec in e.pins]
         lines += ["**Pins written by PIN**", "", *pins, ""]
-    if e.changelog:
-        lines += ["**Changelog entry**", "", *_fenced(e.changelog, MAX_SHOWN_CHANGELOG_LINES), ""]
+    if entry_text := changelog_entry(e):
+        fenced = _fenced(entry_text, MAX_SHOWN_CHANGELOG_LINES)
+        lines += ["**Changelog entry**", "", *fenced, ""]
     return lines
 
 

@@ -60,6 +60,10 @@ def plan_text(plan: Plan, *, detail: bool = False) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _printable(line: str) -> str:
+    return "".join(c for c in line if c.isprintable())
+
+
 def _terminal(text: str) -> str:
     """One line without control characters: a commit cannot move the cursor or recolour."""
     return " ".join("".join(c for c in text if c.isprintable() or c.isspace()).split())
@@ -104,12 +108,12 @@ def problems_text(problems: Sequence[Problem]) -> list[str]:
     lines = ["", f"Problems ({_problem_count(problems)}):"]
     for p in problems:
         head = f"  {p.severity:<7} {(p.repo or FAMILY):<{repo_width}}  {p.code:<{code_width}}  "
-        message, *more = p.message.splitlines() or [""]
+        message, *more = [_printable(line) for line in p.message.splitlines()] or [""]
         lines.append(head + message)
         # Continuation lines and the hint sit under the repo column, as one block per problem.
         lines += [" " * 10 + line for line in more]
         if p.hint:
-            lines.append(" " * 10 + "hint: " + p.hint)
+            lines.append(" " * 10 + "hint: " + _terminal(p.hint))
     return [line.rstrip() for line in lines]
 
 
@@ -253,8 +257,7 @@ _URL_SAFE = "-._~:/?#@!$&'*+,;=%"
 
 def html_text(text: str) -> str:
     """Text safe inside an HTML block (a `<summary>`): one line, no tags, no mentions."""
-    text = " ".join("".join(c for c in text if c.isprintable() or c.isspace()).split())
-    return html.escape(text, quote=True).replace("@", "@\u200d")
+    return html.escape(_terminal(text), quote=True).replace("@", "@\u200d")
 
 
 def md_link(text: str, url: str) -> str:

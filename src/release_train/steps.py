@@ -19,7 +19,7 @@ from release_train.core.commits import parse_commit
 from release_train.core.pyproject import (
     family_sources,
     pin_dependencies,
-    pin_specifier,
+    pin_specifiers,
     set_version,
 )
 from release_train.core.render import md_escape
@@ -158,7 +158,7 @@ class Pin:
         pins = _wanted_pins(ctx)
         policy = ctx.config.pin_policy
         _write(ctx, relative, pin_dependencies(text, pins, policy, source=relative))
-        ctx.repo.pins = {p: pin_specifier(v, policy) for p, v in sorted(pins.items())}
+        ctx.repo.pins = pin_specifiers(pins, policy)
 
     @staticmethod
     def _check_sources(ctx: RepoContext, relative: str, text: str) -> None:

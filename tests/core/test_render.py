@@ -14,6 +14,7 @@ from release_train.core.render import (
     plan_json,
     plan_markdown,
     plan_text,
+    problems_text,
 )
 from release_train.errors import ErrorCode
 from tests.core.test_graph import SPEC_DEPENDENCY_MAP
@@ -179,7 +180,7 @@ def test_plan_text_lists_the_problems_after_the_table() -> None:
 def test_plan_markdown_has_a_problems_table() -> None:
     text = plan_markdown(plan_with_problems())
     start = text.index("### Problems")
-    section = text[start : text.index("### Dependency graph")]
+    section = text[start : text.index("### What each repo releases")]
     assert section == (
         "### Problems (2 errors, 1 warning)\n"
         "\n"
@@ -234,4 +235,16 @@ def test_plan_json_lists_every_problem() -> None:
             "message": "a -> b left out",
             "hint": "b's pin stays",
         },
+    ]
+
+
+def test_problem_text_cannot_drive_the_terminal() -> None:
+    problem = Problem(
+        "a", ErrorCode.USAGE, Severity.ERROR, "bad\x1b[2J\n  more\x07", "hint\x1b]0;x"
+    )
+    lines = problems_text([problem])
+    assert lines[2:] == [
+        "  error   a  USAGE  bad[2J",
+        "            more",
+        "          hint: hint]0;x",
     ]

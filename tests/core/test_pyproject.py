@@ -74,7 +74,9 @@ def test_defect5_comments_are_never_edited() -> None:
     assert original_pin(text, "omnibase-core", "1.5.0") != expected
 
 
-def test_defect5_tool_tables_are_never_edited() -> None:
+def test_defect5_tool_tables_are_never_edited_but_uv_pins_are() -> None:
+    # uv's override/constraint arrays hold pins `uv lock` obeys (issue 11): they are
+    # rewritten; any other tool's table that merely names the package is not.
     text = (
         "[project]\n"
         'dependencies = ["omnibase-core>=1.0"]\n'
@@ -84,7 +86,9 @@ def test_defect5_tool_tables_are_never_edited() -> None:
         "[tool.uv]\n"
         'constraint-dependencies = ["omnibase-core<2"]\n'
     )
-    expected = text.replace('["omnibase-core>=1.0"]', '["omnibase-core==1.5.0"]')
+    expected = text.replace('["omnibase-core>=1.0"]', '["omnibase-core==1.5.0"]').replace(
+        '["omnibase-core<2"]', '["omnibase-core==1.5.0"]'
+    )
     assert pin_core(text) == expected
     assert original_pin(text, "omnibase-core", "1.5.0") != expected
 

@@ -44,21 +44,26 @@ def manifest_problems(
             upstream = repo_of.get(source.name)
             if upstream is not None and upstream != entry.repo:
                 problems.append(_source(plan, entry, upstream, source, drop_sources))
+        rewritten: dict[str, list[tuple[Override, PlanEntry]]] = {}
         for override in declared.overrides:
             upstream = repo_of.get(override.name)
             released = plan.entry(upstream) if upstream is not None else None
             if released is not None and upstream in entry.upstreams:
-                problems.append(_override(entry, released, override, policy))
+                rewritten.setdefault(override.where, []).append((override, released))
+        problems.extend(
+            _overrides(entry.repo, where, found, policy) for where, found in rewritten.items()
+        )
     return problems
 
 
 def _dropped(edge: Edge, package: str) -> Problem:
     label = "extra" if edge.kind is EdgeKind.OPTIONAL else "dependency group"
+    named = package if package == edge.upstream else f"{package} ({edge.upstream})"
     return Problem(
         edge.repo,
         ErrorCode.EDGE_DROPPED,
         Severity.WARNING,
-        f"{label} {edge.group!r} requires {package} ({edge.upstream}), which depends on "
+        f"{label} {edge.group!r} requires {named}, which depends on "
         f"{edge.repo}: that edge would close a cycle, so it does not order the train, and "
         f"PIN does not rewrite {package}'s pin in that {label} in this run",
         hint=f"if the {label} must name the new {package}, update it by hand in a later "
@@ -97,16 +102,16 @@ def _source(plan: Plan, entry: PlanEntry, upstream: str, source: Source, drop: b
     )
 
 
-def _override(
-    entry: PlanEntry, released: PlanEntry, override: Override, policy: PinPolicy
+def _overrides(
+    repo: str, where: str, found: list[tuple[Override, PlanEntry]], policy: PinPolicy
 ) -> Problem:
-    spec = pin_specifier(released.new, policy)
+    held = ", ".join(f"{o.name} ({o.requirement!r})" for o, _ in found)
+    pins = ", ".join(f"{o.name}{pin_specifier(e.new, policy)}" for o, e in found)
     return Problem(
-        entry.repo,
+        repo,
         ErrorCode.FAMILY_OVERRIDE,
         Severity.WARNING,
-        f"{override.where} pins family member {override.name} ({override.requirement!r}); "
-        f"an override beats project.dependencies in `uv lock`, so PIN will rewrite it to "
-        f"{override.name}{spec} too",
+        f"{where} pins family members: {held}; an override beats project.dependencies in "
+        f"`uv lock`, so PIN will rewrite them too: {pins}",
         hint="review the rewritten pins in the release PR",
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass
 
 import tomlkit
@@ -26,7 +26,7 @@ _BARE = re.compile(r"[0-9][0-9A-Za-z.!+*-]*\Z")
 class Slot:
     """One Poetry dependency: the table it sits in, its key and value, and its edge kind."""
 
-    table: AbstractTable
+    table: MutableMapping[str, object]  # a Table, or tomlkit's proxy of one split in parts
     key: str
     value: Item
     kind: EdgeKind
@@ -117,10 +117,10 @@ def slots(doc: tomlkit.TOMLDocument, source: str) -> Iterator[Slot]:
     for where, kind, group, deps in _tables(poetry):
         if deps is None:
             continue
-        if not isinstance(deps, AbstractTable):
+        if not isinstance(deps, MutableMapping):
             raise invalid(source, f"[{where}] is not a table")
-        for key in deps:
-            value = deps.item(key)
+        for key in list(deps):
+            value = deps.item(key) if isinstance(deps, AbstractTable) else deps[key]
             if key == "python" or not isinstance(value, Item):
                 continue  # an out-of-order table split around others: not seen in the wild
             slot = Slot(deps, key, value, kind, group, where)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -12,7 +12,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
-from tomlkit.items import AbstractTable, String
+from tomlkit.items import String
 
 from release_train.core import poetry
 from release_train.core.declared import (
@@ -79,10 +79,16 @@ def read_project(text: str, *, source: str = "pyproject.toml") -> ProjectInfo:
     )
 
 
-def _version_item(doc: tomlkit.TOMLDocument, source: str) -> tuple[AbstractTable, object] | None:
-    """The table holding the static version and its value: [project], else [tool.poetry]."""
+def _version_item(
+    doc: tomlkit.TOMLDocument, source: str
+) -> tuple[MutableMapping[str, object], object] | None:
+    """The table holding the static version and its value: [project], else [tool.poetry].
+
+    A table whose sub-tables are split around others (`[project]`, `[tool.hatch]`,
+    `[project.scripts]`, as omnibase_infra has it) is a tomlkit proxy, not a Table.
+    """
     for table in (doc.get("project"), poetry.table(doc)):
-        if isinstance(table, AbstractTable) and "version" in table:
+        if isinstance(table, MutableMapping) and "version" in table:
             return table, table["version"]
     return None
 
@@ -185,7 +191,7 @@ def _drop_uv_sources(doc: tomlkit.TOMLDocument, names: set[str]) -> bool:
     if not dropped:
         return False
     sources = doc["tool"]["uv"]["sources"]  # uv_sources found entries there
-    if not isinstance(sources, AbstractTable):
+    if not isinstance(sources, MutableMapping):
         return False
     for key in [k for k in sources if canonicalize_name(str(k)) in dropped]:
         del sources[key]

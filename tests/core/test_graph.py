@@ -212,6 +212,7 @@ def test_drift_compares_against_the_ordering_edges() -> None:
     with pytest.raises(ReleaseError) as caught:
         check_depends_on(graph, {"core": ["spi"]})
     assert caught.value.code is ErrorCode.GRAPH_DRIFT
+    assert "core -> spi (extra 'spi') would close a cycle" in caught.value.message
 
 
 def test_edge_describe_names_kind_and_group() -> None:

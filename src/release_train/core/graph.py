@@ -190,10 +190,15 @@ def check_depends_on(graph: Graph, declared: Mapping[str, Iterable[str]]) -> Non
                 hint=f"add {missing[0]!r} to repos.{repo}.depends_on (or drop depends_on)",
             )
         if extra := sorted(want - have):
+            dropped = [e for e in graph.dropped if (e.repo, e.upstream) == (repo, extra[0])]
+            why = (
+                f"{dropped[0].describe()} would close a cycle, so it does not order the train"
+                if dropped
+                else f"{repo}'s pyproject does not depend on it"
+            )
             raise ReleaseError(
                 ErrorCode.GRAPH_DRIFT,
-                f"repos.{repo}.depends_on lists {extra[0]}, "
-                f"but {repo}'s pyproject does not depend on it",
+                f"repos.{repo}.depends_on lists {extra[0]}, but {why}",
                 repo=repo,
                 hint=f"remove {extra[0]!r} from repos.{repo}.depends_on (or add the dependency)",
             )

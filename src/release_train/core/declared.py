@@ -13,11 +13,11 @@ from dataclasses import dataclass
 import tomlkit
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
-from tomlkit.items import Array, InlineTable, String
+from tomlkit.items import Array, String
 
 from release_train.core import poetry
 from release_train.core.graph import EdgeKind
-from release_train.core.tomltext import invalid, parse
+from release_train.core.tomltext import invalid, load
 
 # uv's settings that constrain resolution without adding a dependency: not edges, but
 # they hold family pins that PIN must rewrite (an override beats project.dependencies).
@@ -83,7 +83,7 @@ def _uv(doc: Mapping[str, object]) -> Mapping[str, object]:
 
 
 def _arrays(
-    doc: tomlkit.TOMLDocument, source: str
+    doc: Mapping[str, object], source: str
 ) -> Iterator[tuple[str, EdgeKind | None, str | None, object]]:
     project = project_table(doc, source)
     yield "project.dependencies", EdgeKind.REQUIRED, None, project.get("dependencies")
@@ -104,19 +104,39 @@ def _arrays(
         yield f"tool.uv.{key}", None, None, uv.get(key)
 
 
-def array_slots(doc: tomlkit.TOMLDocument, source: str) -> Iterator[ArraySlot]:
-    """Every requirement string of the PEP 621, PEP 735 and uv arrays, with its kind."""
+def _entries(
+    doc: Mapping[str, object], source: str
+) -> Iterator[tuple[str, EdgeKind | None, str | None, list[object], int, object]]:
+    """Every entry of the PEP 621, PEP 735 and uv requirement arrays, checked to be a string.
+
+    Works on tomllib's plain data (to read) and on tomlkit's document (to edit) alike.
+    """
     for where, kind, group, value in _arrays(doc, source):
         if value is None:
             continue
-        if not isinstance(value, Array):
+        if not isinstance(value, list):
             raise invalid(source, f"{where} is not an array")
         for index, item in enumerate(value):
-            if isinstance(item, String):
-                yield ArraySlot(value, index, item, where, kind, group)
-            elif not (where.startswith("dependency-groups.") and isinstance(item, InlineTable)):
+            if isinstance(item, str):
+                yield where, kind, group, value, index, item
+            elif not (where.startswith("dependency-groups.") and isinstance(item, Mapping)):
                 # `{include-group = "..."}` tables are the only non-string entries allowed.
                 raise invalid(source, f"{where} holds a non-string entry {item!r}")
+
+
+def requirement_strings(
+    doc: Mapping[str, object], source: str
+) -> Iterator[tuple[str, EdgeKind | None, str | None, str]]:
+    """(where, kind, group, requirement) of each string; kind None: a uv override/constraint."""
+    for where, kind, group, _, _, item in _entries(doc, source):
+        yield where, kind, group, str(item)
+
+
+def array_slots(doc: tomlkit.TOMLDocument, source: str) -> Iterator[ArraySlot]:
+    """Every requirement string as tomlkit holds it, with its place, for a pin to rewrite."""
+    for where, kind, group, array, index, item in _entries(doc, source):
+        if isinstance(array, Array) and isinstance(item, String):
+            yield ArraySlot(array, index, item, where, kind, group)
 
 
 def parse_requirement(text: str, where: str, source: str) -> Requirement:
@@ -144,7 +164,7 @@ def _uv_source_kind(entry: object) -> str | None:
     return None
 
 
-def uv_sources(doc: tomlkit.TOMLDocument) -> list[Source]:
+def uv_sources(doc: Mapping[str, object]) -> list[Source]:
     """Packages `[tool.uv.sources]` takes from a path, git, URL or workspace (`index`: fine)."""
     sources = _uv(doc).get("sources")
     if not isinstance(sources, Mapping):
@@ -162,21 +182,21 @@ def uv_sources(doc: tomlkit.TOMLDocument) -> list[Source]:
 
 def read_declared(text: str, *, source: str = "pyproject.toml") -> Declared:
     """Every dependency (with its kind), every non-index source and every uv override."""
-    doc = parse(text, source)
+    doc = load(text, source)
     dependencies, sources, overrides = [], uv_sources(doc), []
-    for slot in array_slots(doc, source):
-        requirement = parse_requirement(str(slot.item), slot.where, source)
+    for where, kind, group, item in requirement_strings(doc, source):
+        requirement = parse_requirement(item, where, source)
         name = canonicalize_name(requirement.name)
-        if slot.kind is None:
-            overrides.append(Override(name, str(slot.item), slot.where))
+        if kind is None:
+            overrides.append(Override(name, item, where))
             continue
-        dependencies.append(Dependency(name, slot.kind, slot.group, slot.where))
+        dependencies.append(Dependency(name, kind, group, where))
         if requirement.url is not None:
-            sources.append(Source(name, url_kind(requirement.url), slot.where))
+            sources.append(Source(name, url_kind(requirement.url), where))
     for entry in poetry.slots(doc, source):
         dependencies.append(Dependency(entry.name, entry.kind, entry.group, entry.where))
-        if (kind := poetry.source_kind(entry.value)) is not None:
-            sources.append(Source(entry.name, kind, entry.where))
+        if (origin := poetry.source_kind(entry.value)) is not None:
+            sources.append(Source(entry.name, origin, entry.where))
     return Declared(tuple(dependencies), tuple(sorted(set(sources))), tuple(sorted(overrides)))
 
 

@@ -10,7 +10,7 @@ import tomlkit
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
-from tomlkit.items import AbstractTable, Array, Item, String
+from tomlkit.items import AbstractTable, String
 
 from release_train.core.graph import EdgeKind
 from release_train.core.tomltext import invalid, respell
@@ -26,9 +26,9 @@ _BARE = re.compile(r"[0-9][0-9A-Za-z.!+*-]*\Z")
 class Slot:
     """One Poetry dependency: the table it sits in, its key and value, and its edge kind."""
 
-    table: MutableMapping[str, object]  # a Table, or tomlkit's proxy of one split in parts
+    table: MutableMapping[str, object]  # plain data, a tomlkit Table, or its proxy
     key: str
-    value: Item
+    value: object
     kind: EdgeKind
     group: str | None
     where: str
@@ -108,7 +108,7 @@ def _extras_of(poetry: Mapping[str, object]) -> dict[str, str]:
     return found
 
 
-def slots(doc: tomlkit.TOMLDocument, source: str) -> Iterator[Slot]:
+def slots(doc: Mapping[str, object], source: str) -> Iterator[Slot]:
     """Every Poetry dependency but `python`, with its kind: main, optional (an extra), group."""
     poetry = table(doc)
     if poetry is None:
@@ -120,24 +120,24 @@ def slots(doc: tomlkit.TOMLDocument, source: str) -> Iterator[Slot]:
         if not isinstance(deps, MutableMapping):
             raise invalid(source, f"[{where}] is not a table")
         for key in list(deps):
-            value = deps.item(key) if isinstance(deps, AbstractTable) else deps[key]
-            if key == "python" or not isinstance(value, Item):
-                continue  # an out-of-order table split around others: not seen in the wild
+            value = deps[key]
+            if key == "python":
+                continue
             slot = Slot(deps, key, value, kind, group, where)
             if kind is EdgeKind.REQUIRED and _is_optional(value):
                 slot = Slot(deps, key, value, EdgeKind.OPTIONAL, extras.get(slot.name), where)
             yield slot
 
 
-def _is_optional(value: Item) -> bool:
-    return isinstance(value, AbstractTable) and value.get("optional") is True
+def _is_optional(value: object) -> bool:
+    return isinstance(value, Mapping) and value.get("optional") is True
 
 
-def source_kind(value: Item) -> str | None:
+def source_kind(value: object) -> str | None:
     """`git`, `path` or `url` when the entry takes the package from there, else None."""
-    entries = list(value) if isinstance(value, Array) else [value]
+    entries = value if isinstance(value, list) else [value]
     for entry in entries:
-        if isinstance(entry, AbstractTable):
+        if isinstance(entry, Mapping):
             for kind in ("git", "path", "url"):
                 if kind in entry:
                     return kind
@@ -148,9 +148,9 @@ def requirement(slot: Slot) -> str:
     """The dependency as a PEP 508 string (name, extras, translated specifier)."""
     value = slot.value
     constraint, extras = "", ""
-    if isinstance(value, String):
-        constraint = str(value)
-    elif isinstance(value, AbstractTable):
+    if isinstance(value, str):
+        constraint = value
+    elif isinstance(value, Mapping):
         constraint = str(value.get("version", ""))
         names = value.get("extras")
         if isinstance(names, list) and names:

@@ -22,9 +22,10 @@ from release_train.core.declared import (
     project_table,
     read_declared,
     requirement_names,
+    requirement_strings,
     uv_sources,
 )
-from release_train.core.tomltext import dump, invalid, parse, respell
+from release_train.core.tomltext import dump, invalid, load, parse, respell
 from release_train.errors import ErrorCode, ReleaseError
 
 # PEP 508 name and extras, in the spelling the file uses. packaging's Requirement says
@@ -60,7 +61,7 @@ class ProjectInfo:
 
 def read_project(text: str, *, source: str = "pyproject.toml") -> ProjectInfo:
     """Name, static version, dynamic flag and requirements, from [project] or [tool.poetry]."""
-    doc = parse(text, source)
+    doc = load(text, source)
     project = project_table(doc, source)
     legacy = poetry.table(doc) or {}
     name = project.get("name", legacy.get("name"))
@@ -69,7 +70,7 @@ def read_project(text: str, *, source: str = "pyproject.toml") -> ProjectInfo:
         raise invalid(source, "project.name is not a string")
     if version is not None and not isinstance(version, str):
         raise invalid(source, "project.version is not a string")
-    dependencies = [str(s.item) for s in array_slots(doc, source) if s.kind is not None]
+    dependencies = [r for _, kind, _, r in requirement_strings(doc, source) if kind is not None]
     dependencies += [poetry.requirement(slot) for slot in poetry.slots(doc, source)]
     return ProjectInfo(
         name=None if name is None else str(name),

@@ -219,3 +219,15 @@ def test_pin_step_refuses_a_git_sourced_member_with_refuse(realfam: Path, tmp_pa
     assert caught.value.code is ErrorCode.UNRELEASABLE_SOURCE
     assert "tool.uv.sources" in caught.value.message
     assert caught.value.hint is not None and "drop" in caught.value.hint
+
+
+def test_an_unconfigured_poetry_dependent_in_the_workspace_is_graph_drift(realfam: Path) -> None:
+    # omnimemory has no [project]: only its Poetry git dependencies say it needs the family.
+    text = realfam_config().replace("[repos.omnimemory]\n", "")
+    (realfam / "release-train.toml").write_text(text, encoding="utf-8")
+    config = load_config(realfam / "release-train.toml")[0]
+    assert (realfam / "omnimemory" / "pyproject.toml").is_file()  # its clone stays there
+    with pytest.raises(ReleaseError) as caught:
+        graph_of(config, realfam)
+    assert caught.value.code is ErrorCode.GRAPH_DRIFT
+    assert caught.value.repo == "omnimemory"

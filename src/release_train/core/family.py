@@ -80,7 +80,8 @@ def _source(plan: Plan, entry: PlanEntry, upstream: str, source: Source, drop: b
             entry.repo,
             ErrorCode.UNRELEASABLE_SOURCE,
             Severity.ERROR,
-            f"{what}: the release would build against it, not against a released {package}",
+            f"{what}: the release would be built and locked against that source, "
+            f"not against a released {package}",
             hint="remove that source so the index's package is used, or set "
             'family_sources = "drop" to let PIN remove it and pin the released version',
         )

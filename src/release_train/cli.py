@@ -83,6 +83,7 @@ def _options(args: argparse.Namespace) -> runs.Options:
         result_file=getattr(args, "result_file", None),
         releasing=args.command in ("release", "resume"),
         dry_run=getattr(args, "dry_run", False),
+        config_path=getattr(args, "config", None),
     )
 
 
@@ -211,6 +212,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     return ExitStatus.OK
 
 
+def cmd_unlock(args: argparse.Namespace) -> int:
+    """Break the family lock a stopped run holds: an explicit decision to abandon that run."""
+    from release_train.family_lock import Trains  # noqa: PLC0415
+
+    run_id = validate_run_id(args.run_id)
+    config = _config(args)
+    env = dict(os.environ)
+    store = runs.store_for(config, env)
+    with store.lock(run_id):  # a run still going here is RUN_IN_PROGRESS
+        held = Trains(store, config.owner, env).unlock(run_id)
+    print(
+        f"family {config.owner} unlocked: run {run_id} ({held.owner}) no longer holds it; "
+        f"its state stays, and `release-train resume {run_id}` would take the lock again"
+    )
+    return ExitStatus.OK
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from release_train.demo import run_demo  # noqa: PLC0415 - the sandbox only when asked
 
@@ -291,6 +309,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("run_id", metavar="RUN_ID", nargs="?")
     status.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     status.set_defaults(handler=cmd_status)
+
+    unlock = sub.add_parser(
+        "unlock", help="break the family lock a stopped run holds (abandon that run)"
+    )
+    unlock.add_argument("--config", type=Path, help="config file (default: ./release-train.toml)")
+    unlock.add_argument("run_id", metavar="RUN_ID", help="the run that holds the lock")
+    unlock.set_defaults(handler=cmd_unlock)
 
     demo = sub.add_parser("demo", help="release the sample family against a local sandbox")
     demo.add_argument(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from release_train.adapters.clones import GitAuth
 from release_train.config import Config
 from release_train.core.state import RepoState, RunState
+from release_train.interrupts import Stop
 
 if TYPE_CHECKING:
     from release_train.adapters.github import GitHub
@@ -63,17 +64,23 @@ class Services:
     waits: Waits = field(default_factory=Waits)
     today: date = field(default_factory=date.today)
     clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None  # None: `stop.sleep`, which a signal wakes
+    stop: Stop = field(default_factory=Stop)
 
     @property
     def cache_dir(self) -> Path:
         return self.work_dir / "uv-cache"
 
     def poll(self, repo: str, what: str, deadline: float, probe: Callable[[], bool]) -> bool:
-        """Call `probe` with backoff until it is true (True) or `deadline` passes (False)."""
+        """Call `probe` with backoff until it is true (True) or `deadline` passes (False).
+
+        A stop request (Ctrl-C) ends the wait with INTERRUPTED: what waits is never applied.
+        """
         wait = self.waits.first
         said = False
+        sleep = self.sleep or self.stop.sleep
         while True:
+            self.stop.check(f"the end of the wait for {what}", repo)
             if probe():
                 return True
             left = deadline - self.clock()
@@ -82,7 +89,7 @@ class Services:
             if not said:
                 self.progress.waiting(repo, what)
                 said = True
-            self.sleep(min(wait, left))
+            sleep(min(wait, left))
             wait = min(wait * 2, self.waits.longest)
 
 

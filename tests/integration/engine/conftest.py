@@ -90,6 +90,9 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "day": (LaneRepo("day_core"),),
     "cli": (LaneRepo("cli_core"), LaneRepo("cli_app", ("cli-core>=1.0",))),
     "lock": (LaneRepo("lck_core"),),
+    "train": (LaneRepo("trn_core"),),
+    "conflict": (LaneRepo("prc_core"),),
+    "signal": (LaneRepo("sig_core"),),
 }
 
 

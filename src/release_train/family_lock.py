@@ -119,22 +119,17 @@ class Trains:
         )
 
     @contextlib.contextmanager
-    def holding(self, run_id: str) -> Iterator[Callable[[bool], None]]:
-        """Hold the family while the block runs; call the yielded function with True once the
-        run succeeded. A block that raises leaves the lock `unfinished`."""
-        lock = self.acquire(run_id)
-        outcome = {"finished": False}
-
-        def finished(done: bool) -> None:
-            outcome["finished"] = done
-
+    def holding(self, run_id: str) -> Iterator[Holding]:
+        """Hold the family while the block runs. It stays `unfinished` when the block ends,
+        raising or not, unless the block set `free` (the run succeeded, or never began)."""
+        holding = Holding(self.acquire(run_id))
         try:
-            yield finished
+            yield holding
         except BaseException:
             with contextlib.suppress(ReleaseError):  # the original error matters more
-                self.leave(lock, finished=False)
+                self.leave(holding.lock, finished=holding.free)
             raise
-        self.leave(lock, finished=outcome["finished"])
+        self.leave(holding.lock, finished=holding.free)
 
     def unlock(self, run_id: str) -> FamilyLock:
         """`release-train unlock RUN_ID`: break the family lock that `run_id` holds."""
@@ -166,6 +161,14 @@ class Trains:
                 hint="check `release-train status` and try again",
             )
         return held
+
+
+@dataclass
+class Holding:
+    """The lock a run holds, and whether to free the family when it lets go."""
+
+    lock: FamilyLock
+    free: bool = False
 
 
 def _dump(lock: FamilyLock) -> str:

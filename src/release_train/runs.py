@@ -256,11 +256,13 @@ def start(
     state.origin = origin
     pause_before_state()
     # One family, one train: the lock comes before the state, so a refused run leaves nothing.
-    with store.lock(run_id), trains(world, options).holding(run_id) as finished:
+    with store.lock(run_id), trains(world, options).holding(run_id) as holding:
+        holding.free = True  # until the state exists, a failure leaves no run to block for
         store.create(run_id, state.model_dump_json(indent=2) + "\n")
+        holding.free = False
         print(f"\nReleasing (run {run_id}, state: {store.describe()})")
         outcome = _execute(world, options, state, sources)
-        finished(outcome.exit_status == ExitStatus.OK)
+        holding.free = outcome.exit_status == ExitStatus.OK
         return outcome
 
 
@@ -281,7 +283,7 @@ def resume(world: World, options: Options, run_id: str, gate: Gate | None = None
             print(summary.summary_text(state))
             print(f"run {run_id} is finished; there is nothing to resume")
             return Outcome(ExitStatus.OK, run_result(state), state)
-        with trains(world, options).holding(run_id) as finished:
+        with trains(world, options).holding(run_id) as holding:
             reopened = reopen(state)
             if gate is not None:
                 state.resume_gates.append(gate)
@@ -289,7 +291,7 @@ def resume(world: World, options: Options, run_id: str, gate: Gate | None = None
             _, sources = source_clones(world.config, options.env, workspace, sorted(state.repos))
             print(f"Resuming run {run_id} ({location}): {', '.join(reopened)}")
             outcome = _execute(world, options, state, sources)
-            finished(outcome.exit_status == ExitStatus.OK)
+            holding.free = outcome.exit_status == ExitStatus.OK
             return outcome
 
 

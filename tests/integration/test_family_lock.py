@@ -126,8 +126,8 @@ def test_a_run_that_stops_unfinished_keeps_the_family_and_a_success_frees_it(
     error = refused(lambda: trains(store, clock, host="other").acquire("run-b"))
     assert error.message.startswith("family acme is locked: run run-a stopped unfinished")
 
-    with first.holding("run-a") as finished:
-        finished(True)
+    with first.holding("run-a") as holding:
+        holding.free = True
 
     assert trains(store, clock, host="other").acquire("run-b").run_id == "run-b"
 

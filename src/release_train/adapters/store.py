@@ -148,7 +148,6 @@ class LocalStore:
         finally:
             os.close(fd)  # closing releases the flock
 
-
     def _lock_file(self, name: str) -> Path:
         return self.directory / "locks" / f"{preflight.validate_run_id(name)}.json"
 

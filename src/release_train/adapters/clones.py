@@ -75,9 +75,9 @@ def repo_url(server_url: str, owner: str, repo: str) -> str:
 
 @contextlib.contextmanager
 def locked(clone: Path) -> Iterator[None]:
-    """Hold `<clone>.lock` while changing a clone: two runs on one machine share
-    `work/clones/<owner>/<repo>`, and git refuses (or half-does) two clones, fetches or
-    worktree edits at once. flock dies with its process, so a killed run leaves no lock."""
+    """Hold `.<clone>.lock` while cloning or fetching: two runs on one machine share
+    `work/clones/<owner>/<repo>`, and two clones into one `.partial` directory fail (or
+    half-succeed). flock dies with its process, so a killed run leaves no lock behind."""
     clone.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(clone.with_name(f".{clone.name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -136,10 +136,9 @@ def add_worktree(source: Path, path: Path, branch: str, base: str, auth: GitAuth
             hint=f"remove {path} (and `git -C {source} worktree prune`) and resume",
         )
     path.parent.mkdir(parents=True, exist_ok=True)
-    with locked(source):
-        authed(auth, source, "worktree", "prune")
-        # -B: a branch left by a worktree that was removed is ours (its name has the run id).
-        authed(auth, source, "worktree", "add", "--quiet", "-B", branch, str(path), base)
+    authed(auth, source, "worktree", "prune")
+    # -B: a branch left by a worktree that was removed is ours (its name has the run id).
+    authed(auth, source, "worktree", "add", "--quiet", "-B", branch, str(path), base)
 
 
 def remove_worktree(source: Path, path: Path) -> None:

@@ -176,6 +176,8 @@ def cmd_release(args: argparse.Namespace) -> int:
         if args.result_file:
             args.result_file.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
         return ExitStatus.OK
+    if plan.entries:
+        runs.check_train(config, options, plan.run_id)  # before anyone is asked to approve
     gate = _gate(args, plan)
     world = runs.connect(config, options, ConsoleProgress())
     return runs.start(world, options, plan, sources, gate).exit_status

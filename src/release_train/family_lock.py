@@ -87,16 +87,22 @@ class Trains:
                 hint=f"remove locks/{self.family}.json there once no train runs",
             ) from exc
 
+    def check(self, run_id: str) -> tuple[FamilyLock | None, str | None, Verdict]:
+        """(the lock, its version, the verdict) if `run_id` may take the family now, else
+        FAMILY_LOCKED naming who has it and what to do; nothing is written."""
+        held, version = self.read()
+        alive = self.alive(held.pid) if held is not None and held.host == self.host else None
+        claim = Claim(run_id, self.env.get("GITHUB_RUN_ID") or None, self.host)
+        verdict = judge(held, claim, self.clock(), alive)
+        if held is not None and verdict not in TAKES:
+            message, hint = refusal(held, verdict)
+            raise ReleaseError(ErrorCode.FAMILY_LOCKED, message, hint=hint)
+        return held, version, verdict
+
     def acquire(self, run_id: str) -> FamilyLock:
         """Take the family for `run_id`, or FAMILY_LOCKED naming who has it and what to do."""
         for _ in range(CAS_ATTEMPTS):
-            held, version = self.read()
-            alive = self.alive(held.pid) if held is not None and held.host == self.host else None
-            claim = Claim(run_id, self.env.get("GITHUB_RUN_ID") or None, self.host)
-            verdict = judge(held, claim, self.clock(), alive)
-            if held is not None and verdict not in TAKES:
-                message, hint = refusal(held, verdict)
-                raise ReleaseError(ErrorCode.FAMILY_LOCKED, message, hint=hint)
+            held, version, verdict = self.check(run_id)
             lock = self.mine(run_id)
             if verdict is Verdict.OWN and held is not None:
                 lock = lock.model_copy(update={"created_at": held.created_at})

@@ -266,6 +266,11 @@ def start(
         return outcome
 
 
+def check_train(config: Config, options: Options, run_id: str) -> None:
+    """Before asking for an approval: FAMILY_LOCKED now rather than once someone approved."""
+    Trains(store_for(config, options.env), config.owner, options.env).check(run_id)
+
+
 def trains(world: World, options: Options) -> Trains:
     """The family lock of this run's family, in the store its states live in."""
     return Trains(world.store, world.config.owner, options.env)

@@ -117,7 +117,12 @@ class Trains:
     def leave(self, lock: FamilyLock, *, finished: bool) -> None:
         """The process ends: free the family when the run finished, else keep it `unfinished`."""
         held, version = self.read()
-        if held is None or held.run_id != lock.run_id or held.pid != lock.pid:
+        ours = held is not None and (held.run_id, held.host, held.pid) == (
+            lock.run_id,
+            lock.host,
+            lock.pid,
+        )
+        if held is None or not ours or held.hold is not Hold.RUNNING:
             return  # taken over (a re-run of the Actions run) or broken: not ours to write
         hold = Hold.RELEASED if finished else Hold.UNFINISHED
         self.store.write_lock(

@@ -186,3 +186,14 @@ def test_a_replace_with_a_stale_version_is_refused(tmp_path: Path) -> None:
     assert store.read_lock("acme") is not None
     assert (tmp_path / "locks" / "acme.json").read_text() == "three\n"
     assert text == "one\n"
+
+
+def test_a_run_broken_by_unlock_does_not_take_the_family_back_when_it_ends(
+    tmp_path: Path,
+) -> None:
+    store, clock = LocalStore(tmp_path), Clock()
+    runner = trains(store, clock, host="runner-1")
+    with runner.holding("run-a"):
+        trains(store, clock, host="laptop").unlock("run-a")  # another host: allowed
+
+    assert trains(store, clock, host="laptop").acquire("run-b").run_id == "run-b"

@@ -64,8 +64,12 @@ class Services:
     waits: Waits = field(default_factory=Waits)
     today: date = field(default_factory=date.today)
     clock: Callable[[], float] = time.monotonic
-    sleep: Callable[[float], None] | None = None  # None: `stop.sleep`, which a signal wakes
+    sleep: Callable[[float], None] = time.sleep
     stop: Stop = field(default_factory=Stop)
+
+    def __post_init__(self) -> None:
+        if self.sleep is time.sleep:
+            self.sleep = self.stop.sleep  # the default sleeper wakes on Ctrl-C; injected ones stay
 
     @property
     def cache_dir(self) -> Path:
@@ -78,7 +82,6 @@ class Services:
         """
         wait = self.waits.first
         said = False
-        sleep = self.sleep or self.stop.sleep
         while True:
             self.stop.check(f"the end of the wait for {what}", repo)
             if probe():
@@ -89,7 +92,7 @@ class Services:
             if not said:
                 self.progress.waiting(repo, what)
                 said = True
-            sleep(min(wait, left))
+            self.sleep(min(wait, left))
             wait = min(wait * 2, self.waits.longest)
 
 

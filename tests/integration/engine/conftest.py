@@ -94,6 +94,7 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "train": (LaneRepo("trn_core"),),
     "conflict": (LaneRepo("prc_core"),),
     "signal": (LaneRepo("sig_core"),),
+    "parallel": (LaneRepo("par_one"), LaneRepo("par_two")),
 }
 
 

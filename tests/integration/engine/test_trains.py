@@ -146,3 +146,30 @@ def test_a_second_ctrl_c_exits_at_once_with_the_state_intact(rig: Rig) -> None:
     state = RunState.model_validate_json(text)
     assert state.repos["sig_core"].phase == "COMMITTED"
     assert not [p.name for p in rig.state_dir.glob(".*.tmp")]
+
+
+def test_ctrl_c_stops_every_thread_of_a_parallel_train(rig: Rig) -> None:
+    """With --max-parallel 2 both repos wait for CI in worker threads while the signal lands
+    in the main thread: both waits end, neither PR is merged, exit 130."""
+    config = rig.config("parallel")
+    for repo in ("par_one", "par_two"):
+        rig.push(repo, "fix: something to release")
+        rig.admin.set_ci(repo, duration=15.0)
+    args = ("release", "--all", "--yes", "--run-id", "par-1", "--max-parallel", "2")
+    try:
+        with rig.running(*args, until="waiting for checks", config=config) as run:
+            deadline = time.monotonic() + SIGNAL_EXIT
+            while run.output.count("waiting for checks") < 2 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            os.killpg(run.process.pid, signal.SIGINT)
+            status = run.process.wait(timeout=SIGNAL_EXIT)
+            pulls = [p for r in ("par_one", "par_two") for p in rig.pulls(r)]
+    finally:
+        for repo in ("par_one", "par_two"):
+            rig.admin.set_ci(repo, duration=CI_SECONDS)
+
+    assert [(p["state"], p["merged"]) for p in pulls] == [("open", False)] * 2, run.output
+    assert status == 130, run.output
+    state = rig.state("par-1")
+    codes = {name: r.error.code if r.error else None for name, r in state.repos.items()}
+    assert codes == {"par_one": "INTERRUPTED", "par_two": "INTERRUPTED"}

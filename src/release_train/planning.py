@@ -11,7 +11,7 @@ from pathlib import Path
 from release_train.adapters import workspace as ws
 from release_train.config import Config
 from release_train.core.graph import Graph, build_graph, check_depends_on, check_tiers
-from release_train.core.plan import Plan, PlanOptions, make_plan, make_run_id
+from release_train.core.plan import Plan, PlanOptions, make_plan, make_run_id, version_problems
 from release_train.core.problems import Problem, sort_problems
 from release_train.core.versions import Bump
 from release_train.errors import ErrorCode, ReleaseError
@@ -23,6 +23,7 @@ class PlanRequest:
     bump: Bump | None = None
     run_id: str | None = None
     revs: Mapping[str, str] = field(default_factory=dict)  # repo -> rev to plan (HEAD)
+    query_index: bool = False  # ask the index which versions exist (the CLI: unless --offline)
 
 
 def select(config: Config, repos: Sequence[str]) -> list[str]:
@@ -66,7 +67,7 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
     selected = select(config, request.repos)
     manifests = ws.read_manifests(config, workspace, request.revs)
     graph = family_graph(config, workspace, manifests)
-    scans = ws.scan_repos(config, manifests, selected)
+    scans = ws.scan_repos(config, manifests, selected, query_index=request.query_index)
     options = PlanOptions(
         bump=request.bump,
         zero_major=config.zero_major,
@@ -77,4 +78,5 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
     plan = make_plan(scans, graph, selected, options, run_id)
     # Preflight: every check adds its findings here, so the plan names them all at once.
     problems: list[Problem] = []
+    problems += version_problems(plan, scans)
     return dataclasses.replace(plan, problems=sort_problems(problems))

@@ -52,6 +52,7 @@ class Options:
     result_file: Path | None = None
     releasing: bool = False  # plan what a release would cut: origin/<branch> of workspace clones
     dry_run: bool = False
+    offline: bool = False  # do not ask the index which versions exist (plan and release)
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -129,7 +130,7 @@ def source_clones(
 
     def clone(repo: str) -> Path:
         url = clones.repo_url(server, config.owner, repo)
-        return clones.fresh_clone(url, root / repo, config.branch, auth)
+        return clones.fresh_clone(url, root / repo, config.branch_of(repo), auth)
 
     with ThreadPoolExecutor(max_workers=min(6, len(names))) as pool:
         paths = list(pool.map(clone, names))
@@ -192,8 +193,9 @@ def workspace_revs(
     its unpushed work. A fetch changes only remote-tracking refs and tags there, never the
     working copy or HEAD (DESIGN defect 13). A clone without that remote branch plans HEAD.
     """
-    auth, branch, revs = git_auth(env), config.branch, {}
+    auth, revs = git_auth(env), {}
     for repo, clone in sorted(sources.items()):
+        branch = config.branch_of(repo)
         remote = f"refs/remotes/origin/{branch}"
         if fetch and clones.has_remote(clone, "origin"):
             clones.authed(
@@ -209,7 +211,13 @@ def plan_release(config: Config, options: Options) -> tuple[Plan, dict[str, Path
     revs: dict[str, str] = {}
     if options.workspace is not None and options.releasing:
         revs = workspace_revs(config, options.env, sources, fetch=not options.dry_run)
-    request = PlanRequest(repos=options.repos, bump=options.bump, run_id=options.run_id, revs=revs)
+    request = PlanRequest(
+        repos=options.repos,
+        bump=options.bump,
+        run_id=options.run_id,
+        revs=revs,
+        query_index=not options.offline,
+    )
     plan = plan_workspace(config, plan_dir, request, datetime.now(UTC).date())
     return plan, sources
 

@@ -57,10 +57,9 @@ def head(repo: Path) -> str:
 
 
 def tags(repo: Path, globs: Sequence[str]) -> list[TagRef]:
-    """Tags matching any of `globs`, sorted by name; reachability is checked by `log_since`.
+    """Tags matching any of `globs`, sorted by name, whether reachable from a branch or not.
 
-    `for-each-ref --merged HEAD` would check it here, but it walks the whole history for
-    every call, which costs as much as the log itself on long histories.
+    One `for-each-ref` lists them all with their peeled commits; nothing here walks history.
     """
     if not globs:
         return []
@@ -75,6 +74,27 @@ def tags(repo: Path, globs: Sequence[str]) -> list[TagRef]:
         name, obj, peeled = line.split(_FIELD)
         found.append(TagRef(name, peeled or obj))
     return sorted(found, key=lambda t: t.name)
+
+
+def log_excluding(repo: Path, until: str, exclude: Sequence[str]) -> list[LoggedCommit]:
+    """Every commit reachable from `until` and from none of `exclude`, oldest first, in one call.
+
+    The revisions go through stdin (`^<sha>` lines): a repo with hundreds of release tags
+    would otherwise overflow the argv limit, and one git process stays one process.
+    """
+    revs = "".join(f"^{sha}\n" for sha in exclude)
+    out = git(
+        repo,
+        "log",
+        "--reverse",
+        f"--format={_RECORD}%H{_FIELD}%B",
+        "--stdin",
+        "--",
+        input_text=f"{until}\n{revs}",
+    )
+    return [
+        LoggedCommit(record[:40], record[41:].rstrip("\n")) for record in out.split(_RECORD)[1:]
+    ]
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -121,12 +122,24 @@ def scan_repo(config: Config, manifest: Manifest, *, query_index: bool = False) 
 
 
 def _static_version(config: Config, manifest: Manifest) -> str | None:
-    """The pyproject's own `version` at the planned rev (None when dynamic or absent)."""
+    """The pyproject's own version at the planned rev: `project.version`, else Poetry's.
+
+    Read with tomllib: one value needs no round-trip parse, and tomlkit's would cost more
+    than the repo's whole `git log`. None when dynamic or absent (the manifest already
+    refused an unreadable pyproject).
+    """
     pyproject = config.repos[manifest.repo].pyproject
     text = git.show_file(manifest.path, manifest.rev, pyproject)
-    return (
-        None if text is None else read_project(text, source=f"{manifest.repo}/{pyproject}").version
-    )
+    try:
+        data = tomllib.loads(text or "")
+    except tomllib.TOMLDecodeError:
+        return None
+    project, poetry = data.get("project"), data.get("tool", {}).get("poetry")
+    table = project if isinstance(project, dict) else poetry if isinstance(poetry, dict) else {}
+    if "version" in (table.get("dynamic") or ()):
+        return None
+    version = table.get("version")
+    return version if isinstance(version, str) else None
 
 
 def _index_versions(config: Config, package: str) -> tuple[tuple[str, ...] | None, str | None]:

@@ -97,34 +97,6 @@ def log_excluding(repo: Path, until: str, exclude: Sequence[str]) -> list[Logged
     ]
 
 
-@dataclass(frozen=True)
-class Range:
-    commits: list[LoggedCommit]  # oldest first
-    reachable: bool  # `since` is an ancestor of HEAD (always True without `since`)
-
-
-def log_since(repo: Path, since: str | None, until: str = "HEAD") -> Range:
-    """Every commit in `since..until` (all of `until`'s history without `since`), in one call.
-
-    `--boundary` marks the commits where the walk stopped with "-": `since` is among
-    them exactly when it is an ancestor of HEAD, so the same call checks reachability.
-    """
-    revs = [f"{since}..{until}", "--boundary"] if since else [until]
-    out = git(repo, "log", "--reverse", f"--format={_RECORD}%m%H{_FIELD}%B", *revs, "--")
-    commits, boundary = [], set()
-    for record in out.split(_RECORD)[1:]:
-        mark, sha = record[0], record[1:41]
-        if mark == "-":
-            boundary.add(sha)
-        else:
-            commits.append(LoggedCommit(sha, record[42:].rstrip("\n")))
-    if since is None:
-        return Range(commits, True)
-    # An empty range has no boundary: `since` is then HEAD itself or not reachable from it.
-    reachable = since in boundary if commits else since == rev_parse(repo, until)
-    return Range(commits, reachable)
-
-
 def show_file(repo: Path, rev: str, path: str) -> str | None:
     """The text of `path` at `rev`, or None when it does not exist there."""
     done = command.run(

@@ -40,7 +40,7 @@ class RepoScan:
     head: str
     commits: tuple[Commit, ...]  # oldest first: reachable from the rev and from no release tag
     releases: tuple[str, ...] = ()  # versions of every release tag, reachable or not
-    tags: frozenset[str] = frozenset()  # names of every tag the release templates match
+    tags: frozenset[str] = frozenset()  # names of those release tags, of every template
     tag_template: str | None = None  # the tag the new release gets; None: not checked
     static_version: str | None = None  # the pyproject's own `version`, when static
     index_versions: tuple[str, ...] | None = None  # on the index; None: not asked (--offline)
@@ -213,9 +213,10 @@ def make_plan(
 def version_problems(plan: Plan, scans: Mapping[str, RepoScan]) -> list[Problem]:
     """Why a planned version could be wrong: found nowhere, taken, or not above a release.
 
-    Every planned version is bumped from the highest release and the pyproject's version,
-    so it is above them by construction; the checks still hold it against every release,
-    tag and index version, because the index and a `--bump` are not part of that choice.
+    Every planned version is bumped from the highest release tag or the pyproject's version,
+    so it is above them by construction; the checks hold it against every release, tag and
+    index version all the same. The index is not part of that choice on purpose: the plan
+    (and its hash) is the same with or without `--offline`; only its problems differ.
     """
     found: list[Problem] = []
     for entry in plan.entries:

@@ -277,7 +277,7 @@ def _taken_problems(scan: RepoScan, new: str) -> list[Problem]:
                 ErrorCode.VERSION_COLLISION,
                 Severity.ERROR,
                 f"tag {tag} already exists",
-                "a tag is never moved: release above it (--bump), or delete the stray tag",
+                "a tag is never moved: delete the stray tag if it marks no release",
             )
         )
     index = [v for v in map(_version_or_none, scan.index_versions or ()) if v is not None]
@@ -288,7 +288,8 @@ def _taken_problems(scan: RepoScan, new: str) -> list[Problem]:
                 ErrorCode.VERSION_COLLISION,
                 Severity.ERROR,
                 f"{scan.package} {new} is already on the index",
-                "the index has a release no tag marks: tag its release commit, or --bump higher",
+                f"the index holds releases no tag marks: tag the newest ({max(index)}) on its "
+                "release commit, so the plan starts above it",
             )
         )
     blocking = _not_below(version, scan, index)
@@ -300,7 +301,8 @@ def _taken_problems(scan: RepoScan, new: str) -> list[Problem]:
                 ErrorCode.VERSION_BACKWARDS,
                 Severity.ERROR,
                 f"{new} would go backwards: {highest} exists ({where})",
-                "tag the releases the index holds, or check tag_format and legacy_tag_patterns",
+                f"tag {highest} on its release commit (or fix tag_format and "
+                "legacy_tag_patterns), so the plan starts above it",
             )
         )
     return found

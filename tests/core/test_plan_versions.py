@@ -122,6 +122,7 @@ def test_a_version_already_on_the_index_collides() -> None:
     found = problems_of(scan("0.23.0", "feat: y", index=("0.23.0", "0.24.0")))
     assert codes(found) == [(ErrorCode.VERSION_COLLISION, Severity.ERROR)]
     assert found[0].message == "omnibase-spi 0.24.0 is already on the index"
+    assert found[0].hint is not None and "tag the newest (0.24.0)" in found[0].hint
 
 
 def test_index_versions_compare_as_versions_not_strings() -> None:

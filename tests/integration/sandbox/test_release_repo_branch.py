@@ -22,13 +22,17 @@ RUN_ID = "release-20261202-devbranch"
 def promoted(
     dest: Path, *, before_tag: Hook | None = None, after_tag: Hook | None = None
 ) -> list[Path]:
-    """`delta_lib`: v1.0.0 published; v1.1.0 tagged on main only; dev has one fix of its own."""
+    """`delta_lib`: v1.0.0 published; v1.1.0 tagged on main only; on dev a hotfix tagged
+    v1.0.1 (not on main), then one fix of its own."""
     path = build_tiny_repo(
         dest, "delta-lib", "1.0.0", "v1.0.0", before_tag=before_tag, after_tag=after_tag
     )
     RepoBuilder(path).tag("v1.1.0")  # main's fix after v1.0.0, promoted and tagged on main
     git(path, "branch", "dev", "v1.0.0")
-    RepoBuilder(path, branch="dev", commits=3, clock=1800000000).commit(["fix: only on dev"])
+    dev = RepoBuilder(path, branch="dev", commits=3, clock=1800000000)
+    dev.commit(["fix: hotfix on dev"])
+    dev.tag("v1.0.1")
+    dev.commit(["fix: only on dev"])
     git(path, "checkout", "-q", "main")
     return [path]
 
@@ -63,6 +67,8 @@ def test_a_repo_branch_is_planned_cut_and_merged_there(
         changelog = repo.get_contents("CHANGELOG.md", ref="dev")
         assert not isinstance(changelog, list)
         entry = changelog.decoded_content.decode().split("\n## ", 2)[1]
-        assert "only on dev" in entry and "after the release" not in entry
+        # What no release tag holds: not main's fix (v1.1.0), not the hotfix (v1.0.1).
+        assert "only on dev" in entry
+        assert "after the release" not in entry and "hotfix" not in entry
     finally:
         world.stop()

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -14,6 +13,8 @@ from packaging.version import Version
 from release_train.adapters import git, index
 from release_train.config import Config
 from release_train.core.commits import parse_commit
+from release_train.core.declared import Declared, read_declared
+from release_train.core.graph import Edge
 from release_train.core.plan import RepoScan
 from release_train.core.pyproject import read_project, requirement_names
 from release_train.core.versions import tag_glob, version_from_tag
@@ -24,13 +25,16 @@ NO_RELEASE = "0.0.0"  # the specification's version of a repo with no release ta
 
 @dataclass(frozen=True)
 class Manifest:
-    """A repo's pyproject as of `rev`: its distribution name and family requirements."""
+    """A repo's pyproject as of `rev`: its distribution name and what it declares."""
 
     repo: str
     path: Path  # the clone, checked to be a git work tree
     package: str
     requirements: frozenset[str]  # canonical names of everything it requires
     rev: str = "HEAD"  # what is planned: HEAD of the clone, or e.g. origin/main for a release
+    version: str | None = None  # the static version ([project] or [tool.poetry]), if any
+    # Dependencies with their kinds, non-index sources and uv overrides (core/declared).
+    declared: Declared = field(default_factory=Declared)
 
 
 @dataclass(frozen=True)
@@ -68,8 +72,10 @@ def read_manifest(config: Config, workspace: Path, repo: str, rev: str = "HEAD")
         )
     source = f"{repo}/{pyproject}"
     info = read_project(text, source=source)
+    declared = read_declared(text, source=source)
     package = config.repos[repo].package or info.name or repo
-    return Manifest(repo, path, package, frozenset(requirement_names(text)), rev)
+    requirements = frozenset(d.name for d in declared.dependencies)
+    return Manifest(repo, path, package, requirements, rev, info.version, declared)
 
 
 def release_candidates(config: Config, path: Path, repo: str, package: str) -> list[LastRelease]:
@@ -95,7 +101,7 @@ def scan_repo(config: Config, manifest: Manifest, *, query_index: bool = False) 
     """The releases, the commits none of them holds, and what a new version must avoid.
 
     The unreleased range is what the rev reaches and no release tag does, so a release
-    tagged on another branch (dev -> main promotion) still bounds it. Three git calls.
+    tagged on another branch (dev -> main promotion) still bounds it: one tag listing, one log.
     """
     path, repo = manifest.path, manifest.repo
     releases = release_candidates(config, path, repo, manifest.package)
@@ -115,31 +121,10 @@ def scan_repo(config: Config, manifest: Manifest, *, query_index: bool = False) 
         releases=tuple(r.version for r in releases),
         tags=frozenset(r.tag for r in releases if r.tag),
         tag_template=config.tag_template(repo),
-        static_version=_static_version(config, manifest),
+        static_version=manifest.version,  # the pyproject's, at the planned rev
         index_versions=versions,
         index_error=error,
     )
-
-
-def _static_version(config: Config, manifest: Manifest) -> str | None:
-    """The pyproject's own version at the planned rev: `project.version`, else Poetry's.
-
-    Read with tomllib: one value needs no round-trip parse, and tomlkit's would cost more
-    than the repo's whole `git log`. None when dynamic or absent (the manifest already
-    refused an unreadable pyproject).
-    """
-    pyproject = config.repos[manifest.repo].pyproject
-    text = git.show_file(manifest.path, manifest.rev, pyproject)
-    try:
-        data = tomllib.loads(text or "")
-    except tomllib.TOMLDecodeError:
-        return None
-    project, poetry = data.get("project"), data.get("tool", {}).get("poetry")
-    table = project if isinstance(project, dict) else poetry if isinstance(poetry, dict) else {}
-    if "version" in (table.get("dynamic") or ()):
-        return None
-    version = table.get("version")
-    return version if isinstance(version, str) else None
 
 
 def _index_versions(config: Config, package: str) -> tuple[tuple[str, ...] | None, str | None]:
@@ -178,13 +163,16 @@ def scan_repos(
     return {s.repo: s for s in found}
 
 
-def family_edges(manifests: dict[str, Manifest]) -> dict[str, set[str]]:
-    """Upstreams of each repo: family members whose package it requires (PEP 503 names)."""
+def family_edges(manifests: dict[str, Manifest]) -> list[Edge]:
+    """Every edge to a family member whose package a repo requires (PEP 503), with its kind."""
     by_name: dict[str, str] = {canonicalize_name(m.package): m.repo for m in manifests.values()}
-    return {
-        m.repo: {by_name[n] for n in m.requirements if n in by_name} - {m.repo}
+    edges = {
+        Edge(m.repo, by_name[d.name], d.kind, d.group)
         for m in manifests.values()
+        for d in m.declared.dependencies
+        if d.name in by_name and by_name[d.name] != m.repo
     }
+    return sorted(edges)
 
 
 def unconfigured_dependents(

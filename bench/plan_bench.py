@@ -125,7 +125,7 @@ def main() -> int:
     git_s = timed(lambda: raw_git(root, SAMPLE_FAMILY), args.repeat)
     config_file = root / "bench.toml"
     config_file.write_text(config_toml(config), encoding="utf-8")
-    cli = [sys.executable, "-m", "release_train", "plan", "--config", str(config_file)]
+    cli = [sys.executable, "-m", "release_train", "plan", "--offline", "--config", str(config_file)]
     cli_s = timed(lambda: run_tool([*cli, "--workspace", str(root)], root), args.repeat)
     target = 1.5 * git_s + 0.15
     print(f"plan (6 repos, in-process)      {plan_s:8.3f} s")

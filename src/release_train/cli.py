@@ -54,6 +54,9 @@ def _selection(parser: argparse.ArgumentParser) -> None:
         help="make pre-releases (a, b, rc); overrides the config",
     )
     parser.add_argument("--run-id", help="use this run id instead of the generated one")
+    parser.add_argument(
+        "--offline", action="store_true", help="do not ask the index which versions exist"
+    )
 
 
 def _config(args: argparse.Namespace) -> Config:
@@ -84,6 +87,7 @@ def _options(args: argparse.Namespace) -> runs.Options:
         releasing=args.command in ("release", "resume"),
         dry_run=getattr(args, "dry_run", False),
         config_path=getattr(args, "config", None),
+        offline=getattr(args, "offline", False),
     )
 
 

@@ -74,6 +74,9 @@ class RepoConfig(_Model):
         (), description="Other files holding the version string, rewritten by BUMP."
     )
     tag_format: str | None = Field(None, description="Overrides the family's tag_format.")
+    branch: str | None = Field(
+        None, description="Overrides the family's branch (e.g. dev where others release main)."
+    )
     depends_on: tuple[str, ...] | None = Field(
         None, description="Expected upstream repos, checked against the derived graph."
     )
@@ -200,6 +203,10 @@ class Config(_Model):
 
     def tag_template(self, repo: str) -> str:
         return self.repos[repo].tag_format or self.tag_format
+
+    def branch_of(self, repo: str) -> str:
+        """The branch `repo`'s releases are cut from and merged into."""
+        return self.repos[repo].branch or self.branch
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

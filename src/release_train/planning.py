@@ -12,7 +12,7 @@ from release_train.adapters import workspace as ws
 from release_train.config import Config, FamilySources
 from release_train.core.family import manifest_problems
 from release_train.core.graph import Graph, check_depends_on, check_tiers, order_graph
-from release_train.core.plan import Plan, PlanOptions, make_plan, make_run_id
+from release_train.core.plan import Plan, PlanOptions, make_plan, make_run_id, version_problems
 from release_train.core.plan_detail import DetailInputs, with_details
 from release_train.core.problems import Problem, sort_problems
 from release_train.core.versions import Bump
@@ -26,6 +26,7 @@ class PlanRequest:
     run_id: str | None = None
     revs: Mapping[str, str] = field(default_factory=dict)  # repo -> rev to plan (HEAD)
     server_url: str | None = None  # API mode: the GitHub server, for compare links in the plan
+    query_index: bool = False  # ask the index which versions exist (the CLI: unless --offline)
 
 
 def select(config: Config, repos: Sequence[str]) -> list[str]:
@@ -73,7 +74,7 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
     selected = select(config, request.repos)
     manifests = ws.read_manifests(config, workspace, request.revs)
     graph = family_graph(config, workspace, manifests)
-    scans = ws.scan_repos(config, manifests, selected)
+    scans = ws.scan_repos(config, manifests, selected, query_index=request.query_index)
     options = PlanOptions(
         bump=request.bump,
         zero_major=config.zero_major,
@@ -88,4 +89,5 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
     problems: list[Problem] = []
     drop = config.family_sources is FamilySources.DROP
     problems.extend(manifest_problems(manifests, plan, drop_sources=drop, policy=config.pin_policy))
+    problems += version_problems(plan, scans)
     return dataclasses.replace(plan, problems=sort_problems(problems))

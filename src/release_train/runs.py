@@ -54,6 +54,7 @@ class Options:
     result_file: Path | None = None
     releasing: bool = False  # plan what a release would cut: origin/<branch> of workspace clones
     dry_run: bool = False
+    offline: bool = False  # do not ask the index which versions exist (plan and release)
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     config_path: Path | None = None  # for the resume command a stopped run prints
 
@@ -136,7 +137,7 @@ def source_clones(
 
     def clone(repo: str) -> Path:
         url = clones.repo_url(server, config.owner, repo)
-        return clones.fresh_clone(url, root / repo, config.branch, auth)
+        return clones.fresh_clone(url, root / repo, config.branch_of(repo), auth)
 
     with ThreadPoolExecutor(max_workers=min(6, len(names))) as pool:
         paths = list(pool.map(clone, names))
@@ -199,8 +200,9 @@ def workspace_revs(
     its unpushed work. A fetch changes only remote-tracking refs and tags there, never the
     working copy or HEAD (DESIGN defect 13). A clone without that remote branch plans HEAD.
     """
-    auth, branch, revs = git_auth(env), config.branch, {}
+    auth, revs = git_auth(env), {}
     for repo, clone in sorted(sources.items()):
+        branch = config.branch_of(repo)
         remote = f"refs/remotes/origin/{branch}"
         if fetch and clones.has_remote(clone, "origin"):
             clones.authed(
@@ -219,7 +221,12 @@ def plan_release(config: Config, options: Options) -> tuple[Plan, dict[str, Path
     # Compare links only in API mode: a workspace's clones may not be on the GitHub server.
     server = server_url(options.env) if options.workspace is None else None
     request = PlanRequest(
-        repos=options.repos, bump=options.bump, run_id=options.run_id, revs=revs, server_url=server
+        repos=options.repos,
+        bump=options.bump,
+        run_id=options.run_id,
+        revs=revs,
+        server_url=server,
+        query_index=not options.offline,
     )
     plan = plan_workspace(config, plan_dir, request, datetime.now(UTC).date())
     return plan, sources

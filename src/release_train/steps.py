@@ -12,8 +12,8 @@ from typing import Protocol
 
 from packaging.utils import canonicalize_name
 
-from release_train.adapters import clones, index, tools
-from release_train.adapters.git import git, log_since
+from release_train.adapters import clones, index, tools, workspace
+from release_train.adapters.git import git, log_excluding
 from release_train.config import FamilySources, PublishMode
 from release_train.context import RepoContext
 from release_train.core import changelog
@@ -188,9 +188,10 @@ class Pin:
 
 
 def _range_commits(ctx: RepoContext) -> list[tuple[str, str]]:
-    """(sha, message) of the planned range, oldest first."""
-    found = log_since(ctx.source, ctx.repo.last_tag, until=ctx.repo.base)
-    return [(c.sha, c.message) for c in found.commits]
+    """(sha, message) of the planned range, oldest first: what no release tag holds."""
+    releases = workspace.release_candidates(ctx.config, ctx.source, ctx.name, ctx.repo.package)
+    exclude = sorted({r.commit for r in releases if r.commit})
+    return [(c.sha, c.message) for c in log_excluding(ctx.source, ctx.repo.base, exclude)]
 
 
 class Changelog:
@@ -373,7 +374,7 @@ class PullRequest:
     phase, external = "PR_CREATED", True
 
     def done(self, ctx: RepoContext) -> bool:
-        found = ctx.github.find_pull(ctx.name, ctx.repo.branch, ctx.config.branch)
+        found = ctx.github.find_pull(ctx.name, ctx.repo.branch, ctx.config.branch_of(ctx.name))
         if found is None:
             return False
         if found.state == "closed" and not found.merged:
@@ -391,7 +392,7 @@ class PullRequest:
         pull = ctx.github.create_pull(
             ctx.name,
             head=ctx.repo.branch,
-            base=ctx.config.branch,
+            base=ctx.config.branch_of(ctx.name),
             title=release_message(ctx),
             body=pr_body(ctx),
         )

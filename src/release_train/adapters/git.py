@@ -57,10 +57,9 @@ def head(repo: Path) -> str:
 
 
 def tags(repo: Path, globs: Sequence[str]) -> list[TagRef]:
-    """Tags matching any of `globs`, sorted by name; reachability is checked by `log_since`.
+    """Tags matching any of `globs`, sorted by name, whether reachable from a branch or not.
 
-    `for-each-ref --merged HEAD` would check it here, but it walks the whole history for
-    every call, which costs as much as the log itself on long histories.
+    One `for-each-ref` lists them all with their peeled commits; nothing here walks history.
     """
     if not globs:
         return []
@@ -77,32 +76,25 @@ def tags(repo: Path, globs: Sequence[str]) -> list[TagRef]:
     return sorted(found, key=lambda t: t.name)
 
 
-@dataclass(frozen=True)
-class Range:
-    commits: list[LoggedCommit]  # oldest first
-    reachable: bool  # `since` is an ancestor of HEAD (always True without `since`)
+def log_excluding(repo: Path, until: str, exclude: Sequence[str]) -> list[LoggedCommit]:
+    """Every commit reachable from `until` and from none of `exclude`, oldest first, in one call.
 
-
-def log_since(repo: Path, since: str | None, until: str = "HEAD") -> Range:
-    """Every commit in `since..until` (all of `until`'s history without `since`), in one call.
-
-    `--boundary` marks the commits where the walk stopped with "-": `since` is among
-    them exactly when it is an ancestor of HEAD, so the same call checks reachability.
+    The revisions go through stdin (`^<sha>` lines): a repo with hundreds of release tags
+    would otherwise overflow the argv limit, and one git process stays one process.
     """
-    revs = [f"{since}..{until}", "--boundary"] if since else [until]
-    out = git(repo, "log", "--reverse", f"--format={_RECORD}%m%H{_FIELD}%B", *revs, "--")
-    commits, boundary = [], set()
-    for record in out.split(_RECORD)[1:]:
-        mark, sha = record[0], record[1:41]
-        if mark == "-":
-            boundary.add(sha)
-        else:
-            commits.append(LoggedCommit(sha, record[42:].rstrip("\n")))
-    if since is None:
-        return Range(commits, True)
-    # An empty range has no boundary: `since` is then HEAD itself or not reachable from it.
-    reachable = since in boundary if commits else since == rev_parse(repo, until)
-    return Range(commits, reachable)
+    revs = "".join(f"^{sha}\n" for sha in exclude)
+    out = git(
+        repo,
+        "log",
+        "--reverse",
+        f"--format={_RECORD}%H{_FIELD}%B",
+        "--stdin",
+        "--",
+        input_text=f"{until}\n{revs}",
+    )
+    return [
+        LoggedCommit(record[:40], record[41:].rstrip("\n")) for record in out.split(_RECORD)[1:]
+    ]
 
 
 def show_file(repo: Path, rev: str, path: str) -> str | None:

@@ -1,17 +1,31 @@
-"""Package-index availability: can a resolver really install `name==version` from the index?
+"""The package index: which versions it lists, and whether a resolver can install one.
 
-A page that lists a file is not enough (DESIGN, "Package index lag"): CDN-fronted indexes
-name a just-uploaded file before its download URL answers. So the probe is a real
-`uv pip install --no-deps` into a throwaway directory, which downloads the file.
+Listing is one read-only Simple API query. For availability, a page that lists a file is
+not enough (DESIGN, "Package index lag"): CDN-fronted indexes name a just-uploaded file
+before its download URL answers. So that probe is a real `uv pip install --no-deps` into a
+throwaway directory, which downloads the file.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import Version
 
 from release_train.adapters import command
 from release_train.adapters.tools import display_url, run_uv, url_secrets
@@ -25,6 +39,86 @@ _NOT_YET = (
     "no solution found when resolving dependencies",
     "(404 not found)",
 )
+
+
+_SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+_HREF = re.compile(r"""<a\s[^>]*?href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+
+
+def released_versions(package: str, *, index_url: str, timeout: float = 15.0) -> tuple[str, ...]:
+    """Every version of `package` on the index, lowest first; () when it has no such project.
+
+    One GET of the project page asking for PEP 691 JSON; an index that answers with the
+    HTML page instead (pypiserver does) is read as PEP 503. Versions come from PEP 700's
+    `versions` list when present, else from the file names. Any failure is INDEX_ERROR.
+    """
+    # Imported here: only a plan that asks the index pays for http.client and ssl.
+    import urllib.error  # noqa: PLC0415
+    import urllib.request  # noqa: PLC0415
+
+    url = index_url.rstrip("/") + f"/{canonicalize_name(package)}/"
+    parts = urlsplit(url)
+    headers = {"Accept": f"{_SIMPLE_JSON}, text/html;q=0.1"}
+    if parts.username is not None:
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        url = urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 (the configured index)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:  # noqa: S310
+            body = reply.read().decode("utf-8", errors="replace")
+            content_type = reply.headers.get_content_type()
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if exc.code == 404:
+            return ()
+        raise _listing_error(package, index_url, f"HTTP {exc.code}") from None
+    except (OSError, ValueError) as exc:  # URLError, timeouts, refused connections, bad URLs
+        raise _listing_error(package, index_url, str(getattr(exc, "reason", exc))) from None
+    try:
+        found = _json_versions(body) if content_type == _SIMPLE_JSON else _html_versions(body)
+    except (ValueError, TypeError, KeyError) as exc:
+        raise _listing_error(package, index_url, f"unreadable project page ({exc})") from None
+    return tuple(str(v) for v in sorted(found))
+
+
+def _json_versions(body: str) -> set[Version]:
+    data = json.loads(body)
+    if isinstance(data.get("versions"), list):  # PEP 700 (API 1.1)
+        return {v for v in map(_version, data["versions"]) if v is not None}
+    return {v for v in (_file_version(f["filename"]) for f in data["files"]) if v is not None}
+
+
+def _html_versions(body: str) -> set[Version]:
+    names = (unquote(href.split("#", 1)[0].rsplit("/", 1)[-1]) for href in _HREF.findall(body))
+    return {v for v in map(_file_version, names) if v is not None}
+
+
+def _file_version(filename: str) -> Version | None:
+    """The version of a wheel or sdist file name; None for anything else (eggs, .exe, ...)."""
+    try:
+        if filename.endswith(".whl"):
+            return parse_wheel_filename(filename)[1]
+        return parse_sdist_filename(filename)[1]
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+
+
+def _version(text: object) -> Version | None:
+    try:
+        return Version(str(text))
+    except ValueError:
+        return None
+
+
+def _listing_error(package: str, index_url: str, cause: str) -> ReleaseError:
+    shown = display_url(index_url)
+    return ReleaseError(
+        ErrorCode.INDEX_ERROR,
+        f"cannot list the versions of {package} on {shown}: {cause}",
+        repo=package,
+        hint=f"check that {shown} is the index's Simple API URL and that it answers",
+    )
 
 
 def installable(

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
-from release_train.adapters import git
+from release_train.adapters import git, index
 from release_train.config import Config
 from release_train.core.commits import parse_commit
 from release_train.core.declared import Declared, read_declared
@@ -78,36 +79,60 @@ def read_manifest(config: Config, workspace: Path, repo: str, rev: str = "HEAD")
 
 
 def release_candidates(config: Config, path: Path, repo: str, package: str) -> list[LastRelease]:
-    """Release tags, best first: the tag format's by version, then each legacy pattern's."""
+    """Every release tag of the tag format or a legacy pattern, reachable or not, best first.
+
+    Best is the highest version; of two tags of one version (`v1.2.0` beside
+    `repo/v1.2.0`) the tag format's comes first. Tags of no template are not releases.
+    """
     templates = [config.tag_template(repo), *config.legacy_tag_patterns]
     found = git.tags(path, sorted({tag_glob(t, repo, package) for t in templates}))
-    candidates = []
-    for template in templates:
-        versions = [
-            (v, t) for t in found if (v := version_from_tag(template, repo, t.name, package))
-        ]
-        for version, tag in sorted(versions, key=lambda pair: pair[0], reverse=True):
-            candidates.append(LastRelease(tag.name, tag.commit, str(version)))
-    return candidates
+    ranked: dict[str, tuple[Version, int, str]] = {}
+    for rank, template in enumerate(templates):
+        for tag in found:
+            version = version_from_tag(template, repo, tag.name, package)
+            if version is not None and tag.name not in ranked:
+                ranked[tag.name] = (version, rank, tag.commit)
+    by_template = sorted(ranked.items(), key=lambda item: (item[1][1], item[0]))
+    best = sorted(by_template, key=lambda item: item[1][0], reverse=True)  # stable
+    return [LastRelease(name, commit, str(version)) for name, (version, _, commit) in best]
 
 
-def scan_repo(config: Config, manifest: Manifest) -> RepoScan:
-    """The last release reachable from the rev and the commits since, usually in one `git log`."""
-    path = manifest.path
-    for last in [*release_candidates(config, path, manifest.repo, manifest.package), NONE]:
-        found = git.log_since(path, last.commit, until=manifest.rev)
-        if found.reachable:  # a tag on an unmerged branch is not this branch's release
-            break
-    commits = found.commits
+def scan_repo(config: Config, manifest: Manifest, *, query_index: bool = False) -> RepoScan:
+    """The releases, the commits none of them holds, and what a new version must avoid.
+
+    The unreleased range is what the rev reaches and no release tag does, so a release
+    tagged on another branch (dev -> main promotion) still bounds it: one tag listing, one log.
+    """
+    path, repo = manifest.path, manifest.repo
+    releases = release_candidates(config, path, repo, manifest.package)
+    last = releases[0] if releases else NONE
+    commits = git.log_excluding(
+        path, manifest.rev, sorted({r.commit for r in releases if r.commit})
+    )
     head = commits[-1].sha if commits else git.rev_parse(path, manifest.rev)
+    versions, error = _index_versions(config, manifest.package) if query_index else (None, None)
     return RepoScan(
-        repo=manifest.repo,
+        repo=repo,
         package=manifest.package,
         current=last.version,
         last_tag=last.tag,
         head=head,
         commits=tuple(parse_commit(c.message, c.sha) for c in commits),
+        releases=tuple(r.version for r in releases),
+        tags=frozenset(r.tag for r in releases if r.tag),
+        tag_template=config.tag_template(repo),
+        static_version=manifest.version,  # the pyproject's, at the planned rev
+        index_versions=versions,
+        index_error=error,
     )
+
+
+def _index_versions(config: Config, package: str) -> tuple[tuple[str, ...] | None, str | None]:
+    """(versions on the index, None) or (None, why not): an unreachable index only warns."""
+    try:
+        return index.released_versions(package, index_url=config.index_url), None
+    except ReleaseError as exc:
+        return None, exc.message
 
 
 def read_manifests(
@@ -123,12 +148,18 @@ def read_manifests(
 
 
 def scan_repos(
-    config: Config, manifests: dict[str, Manifest], repos: list[str]
+    config: Config,
+    manifests: dict[str, Manifest],
+    repos: list[str],
+    *,
+    query_index: bool = False,
 ) -> dict[str, RepoScan]:
     if not repos:
         return {}
     with ThreadPoolExecutor(max_workers=min(6, len(repos))) as pool:
-        found = list(pool.map(lambda r: scan_repo(config, manifests[r]), repos))
+        found = list(
+            pool.map(lambda r: scan_repo(config, manifests[r], query_index=query_index), repos)
+        )
     return {s.repo: s for s in found}
 
 

@@ -8,10 +8,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from packaging.version import InvalidVersion, Version
+
 from release_train.core.commits import Commit
 from release_train.core.graph import Graph
-from release_train.core.problems import Problem
-from release_train.core.versions import Bump, Prerelease, infer_bump, next_version
+from release_train.core.problems import Problem, Severity
+from release_train.core.versions import (
+    Bump,
+    Prerelease,
+    format_tag,
+    infer_bump,
+    next_version,
+    parse_version,
+)
+from release_train.errors import ErrorCode
 
 # A patch release is driven by every change; the plan names the first few, the reason counts.
 MAX_DRIVERS = 20
@@ -19,14 +29,32 @@ MAX_DRIVERS = 20
 
 @dataclass(frozen=True)
 class RepoScan:
-    """What the scan found in one repo: its last release and the commits since."""
+    """What the scan found in one repo: its releases, the commits none of them holds, and
+    every version a new release must stay above (ISSUE 11, "Versions that cannot go wrong").
+    """
 
     repo: str
     package: str
-    current: str  # version of the last release ("0.0.0" when there is none)
-    last_tag: str | None  # None: no release tag; the range starts at the root commit
+    current: str  # the highest release tag's version ("0.0.0" when there is none)
+    last_tag: str | None  # that tag; None: no release tag, the range starts at the root commit
     head: str
-    commits: tuple[Commit, ...]  # oldest first
+    commits: tuple[Commit, ...]  # oldest first: reachable from the rev and from no release tag
+    releases: tuple[str, ...] = ()  # versions of every release tag, reachable or not
+    tags: frozenset[str] = frozenset()  # names of those release tags, of every template
+    tag_template: str | None = None  # the tag the new release gets; None: not checked
+    static_version: str | None = None  # the pyproject's own `version`, when static
+    index_versions: tuple[str, ...] | None = None  # on the index; None: not asked (--offline)
+    index_error: str | None = None  # why the index could not be asked
+
+    @property
+    def base(self) -> str:
+        """The version the new one is bumped from: the last release, or the pyproject's own
+        version when it is ahead (a release commit whose tag is elsewhere or was never pushed).
+        """
+        static = _version_or_none(self.static_version)
+        if static is not None and static > parse_version(self.current):
+            return str(self.static_version)
+        return self.current
 
 
 @dataclass(frozen=True)
@@ -163,17 +191,17 @@ def make_plan(
         upstreams = sorted(u for u in graph.upstreams[repo] if u in entries)
         decided = _decide(scan, upstreams, options)
         if decided is None:
-            skipped.append(Skip(repo, tiers[repo], scan.current))
+            skipped.append(Skip(repo, tiers[repo], scan.base))
             continue
         bump, reason, drivers, cascade_from = decided
         new = next_version(
-            scan.current, bump, zero_major=options.zero_major, prerelease=options.prerelease
+            scan.base, bump, zero_major=options.zero_major, prerelease=options.prerelease
         )
         entries[repo] = PlanEntry(
             repo=repo,
             package=scan.package,
             tier=tiers[repo],
-            current=scan.current,
+            current=scan.base,
             new=new,
             bump=bump,
             commits=sum(1 for c in scan.commits if c.is_change),
@@ -186,3 +214,125 @@ def make_plan(
             log=scan.commits,
         )
     return Plan(run_id, tuple(entries.values()), tuple(skipped), graph, tuple(sorted(chosen)))
+
+
+def version_problems(plan: Plan, scans: Mapping[str, RepoScan]) -> list[Problem]:
+    """Why a planned version could be wrong: found nowhere, taken, or not above a release.
+
+    Every planned version is bumped from the highest release tag or the pyproject's version,
+    so it is above them by construction; the checks hold it against every release, tag and
+    index version all the same. The index is not part of that choice on purpose: the plan
+    (and its hash) is the same with or without `--offline`; only its problems differ.
+    """
+    found: list[Problem] = []
+    for entry in plan.entries:
+        scan = scans[entry.repo]
+        found += _origin_problems(scan)
+        found += _taken_problems(scan, entry.new)
+    return found
+
+
+def _origin_problems(scan: RepoScan) -> list[Problem]:
+    found = []
+    if scan.index_error is not None:
+        found.append(
+            _problem(
+                scan,
+                ErrorCode.INDEX_ERROR,
+                Severity.WARNING,
+                f"the index was not asked which versions of {scan.package} exist: "
+                f"{scan.index_error}",
+                "the new version is checked against tags and the pyproject only; "
+                "--offline skips the query",
+            )
+        )
+    if not scan.releases:
+        source = (
+            f"the pyproject's version {scan.static_version}"
+            if scan.static_version is not None
+            else "0.0.0 (the pyproject's version is dynamic or absent)"
+        )
+        found.append(
+            _problem(
+                scan,
+                ErrorCode.VERSION_NOT_FOUND,
+                Severity.WARNING,
+                f"no tag matches the tag format or a legacy pattern: planned from {source}",
+                "if the repo was released before, add its old tag template to "
+                "legacy_tag_patterns (or fix repos.<repo>.tag_format)",
+            )
+        )
+    return found
+
+
+def _taken_problems(scan: RepoScan, new: str) -> list[Problem]:
+    """VERSION_COLLISION for a taken tag or index version; VERSION_BACKWARDS below a release."""
+    version = Version(new)
+    found = []
+    tag = format_tag(scan.tag_template, scan.repo, new, scan.package) if scan.tag_template else None
+    if tag is not None and tag in scan.tags:
+        found.append(
+            _problem(
+                scan,
+                ErrorCode.VERSION_COLLISION,
+                Severity.ERROR,
+                f"tag {tag} already exists",
+                "a tag is never moved: delete the stray tag if it marks no release",
+            )
+        )
+    index = [v for v in map(_version_or_none, scan.index_versions or ()) if v is not None]
+    if version in index:
+        found.append(
+            _problem(
+                scan,
+                ErrorCode.VERSION_COLLISION,
+                Severity.ERROR,
+                f"{scan.package} {new} is already on the index",
+                f"the index holds releases no tag marks: tag the newest ({max(index)}) on its "
+                "release commit, so the plan starts above it",
+            )
+        )
+    blocking = _not_below(version, scan, index)
+    if blocking:
+        highest, where = max(blocking, key=lambda pair: pair[0])
+        found.append(
+            _problem(
+                scan,
+                ErrorCode.VERSION_BACKWARDS,
+                Severity.ERROR,
+                f"{new} would go backwards: {highest} exists ({where})",
+                f"tag {highest} on its release commit (or fix tag_format and "
+                "legacy_tag_patterns), so the plan starts above it",
+            )
+        )
+    return found
+
+
+def _not_below(version: Version, scan: RepoScan, index: list[Version]) -> list[tuple[Version, str]]:
+    """What `version` is not above: a release tag at or above it, a pyproject version or an
+    index version above it (an equal index version is a collision, reported as one)."""
+    found = [
+        (v, "a release tag")
+        for v in map(_version_or_none, scan.releases)
+        if v is not None and v >= version
+    ]
+    static = _version_or_none(scan.static_version)
+    if static is not None and static > version:
+        found.append((static, "the pyproject's version"))
+    return found + [(v, "on the index") for v in index if v > version]
+
+
+def _problem(
+    scan: RepoScan, code: ErrorCode, severity: Severity, message: str, hint: str
+) -> Problem:
+    return Problem(scan.repo, code, severity, message, hint)
+
+
+def _version_or_none(text: str | None) -> Version | None:
+    """`text` as a version; None when absent or not PEP 440 (BUMP reports a bad one)."""
+    if text is None:
+        return None
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None

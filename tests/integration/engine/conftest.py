@@ -90,6 +90,11 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "day": (LaneRepo("day_core"),),
     "cli": (LaneRepo("cli_core"), LaneRepo("cli_app", ("cli-core>=1.0",))),
     "lock": (LaneRepo("lck_core"),),
+    # MERGE's guards: the base moving, no CI, a late check, required checks never reported.
+    "moved": (LaneRepo("mvd_core"),),
+    "nochecks": (LaneRepo("nck_core"),),
+    "late": (LaneRepo("late_core"),),
+    "required": (LaneRepo("req_core"),),
 }
 
 

@@ -15,6 +15,7 @@ from release_train.adapters import clones
 from release_train.adapters.git import git
 from release_train.config import FailurePolicy
 from release_train.core.state import RunState, run_result
+from release_train.sandbox.control import PROTECTED_CHECKS
 
 from .conftest import BOT, Rig, tree_bytes
 
@@ -98,7 +99,7 @@ def test_defect9_keep_going_blocks_only_the_dependents(
             rig.config("policy"), "pol-kg", failure_policy=FailurePolicy.KEEP_GOING
         )
     finally:
-        rig.admin.set_ci("pol_app", required=[])
+        rig.admin.set_ci("pol_app", required=list(PROTECTED_CHECKS))
 
     assert status == 1, capsys.readouterr().out
     assert _where(state) == {

@@ -17,6 +17,10 @@ from release_train.errors import ErrorCode, ReleaseError
 
 LISTED = 5  # new commits named in a BASE_MOVED message; the rest are counted
 SUBJECT_WIDTH = 72
+NOTHING_RAN = (
+    "no check ran on the PR at all (a PR opened with a workflow's GITHUB_TOKEN starts no "
+    "workflow: use a GitHub App or PAT token); "
+)
 
 
 def check_base(ctx: RepoContext) -> None:
@@ -136,9 +140,9 @@ def _no_checks(ctx: RepoContext, sha: str, grace: int) -> ReleaseError:
         f"no check reported on {sha[:12]} within {grace} s, and {ctx.config.branch} "
         "requires none that the token can read",
         repo=ctx.name,
-        hint=f"a release is merged only once CI passed it: add CI to the repo (or require its "
-        f"checks in branch protection), or set allow_no_checks = true (for this repo: "
-        f"[repos.{ctx.name}] allow_no_checks = true), then resume",
+        hint=NOTHING_RAN + "a release is merged only once CI passed it: add CI to the repo "
+        "(or require its checks in branch protection), or set allow_no_checks = true (for "
+        f"this repo: [repos.{ctx.name}] allow_no_checks = true), then resume",
     )
 
 
@@ -153,6 +157,7 @@ def _timeout(ctx: RepoContext, rule: ChecksRule, state: ChecksState) -> ReleaseE
         ErrorCode.CI_TIMEOUT,
         "; ".join(parts) or f"checks still pending {after}: (none reported)",
         repo=ctx.name,
-        hint="raise ci_timeout_minutes, or fix the stuck or missing check (a required check "
+        hint=(NOTHING_RAN if not state.checks else "")
+        + "raise ci_timeout_minutes, or fix the stuck or missing check (a required check "
         "must be reported under exactly that name), then resume",
     )

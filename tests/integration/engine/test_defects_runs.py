@@ -120,7 +120,12 @@ def test_defect12_a_workflow_token_tag_starts_no_publish_run_and_dispatch_fixes_
     the resumed run dispatches the release workflow once: killed while waiting for the index
     and resumed again, it finds that run instead of dispatching a second one."""
     env = {"GITHUB_TOKEN": rig.admin.make_token(actions=True)}
-    settings = {"publish_start_timeout_seconds": 2}
+    # The PR it opens runs no CI either: MERGE may merge it only because the config allows.
+    settings = {
+        "publish_start_timeout_seconds": 2,
+        "allow_no_checks": True,
+        "checks_grace_seconds": 1,
+    }
     config = rig.config("token", settings=settings)
 
     failed = rig.cli("release", "tok_core", "--yes", "--run-id", "tok-1", config=config, env=env)

@@ -9,8 +9,9 @@ from release_train.merging import ChecksRule, _appeared, _subject
 
 def _state(*checks: tuple[str, CheckState]) -> ChecksState:
     found = tuple(CheckInfo(name, state, None) for name, state in checks)
-    overall = "pending" if any(s == "pending" for _, s in checks) else "success"
-    return ChecksState(overall if found else "none", found)
+    if not found:
+        return ChecksState("none", ())
+    return ChecksState("pending" if any(s == "pending" for _, s in checks) else "success", found)
 
 
 def test_required_checks_are_green_only_when_each_one_is() -> None:

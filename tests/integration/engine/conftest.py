@@ -96,6 +96,7 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "moved": (LaneRepo("mvd_core"),),
     "nochecks": (LaneRepo("nck_core"),),
     "late": (LaneRepo("late_core"),),
+    "lategreen": (LaneRepo("lgr_core"),),
     "required": (LaneRepo("req_core"),),
 }
 

@@ -157,6 +157,32 @@ def test_a_check_that_registers_late_and_fails_is_ci_failed(
     _assert_unmerged(rig, repo, main)
 
 
+def test_a_check_that_registers_late_and_passes_is_merged_after_the_grace_period(
+    rig: Rig, ci: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The grace period delays an unprotected repo's merge, it does not refuse it: MERGE
+    says what it waits for, sees the late `e2e` check green as well, and merges. Before,
+    it merged on the first poll, before `e2e` existed, and said nothing."""
+    ci("lgr_core", checks=["lint", "e2e"], late={"e2e": 1.0}, required=[])
+    rig.push("lgr_core", "fix: worth a release")
+
+    status, state = rig.release(
+        rig.config("lategreen", settings={"checks_grace_seconds": 2}), "lgr-1"
+    )
+
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "waiting for checks of PR #1 (2 s for late checks to register)" in out
+    repo = state.repos["lgr_core"]
+    assert (repo.status, repo.phase) == ("done", "DONE")
+    assert _pull(rig, repo)["merged"] is True
+    runs = [c for c in rig.admin.snapshot()["check_runs"] if c["sha"] == repo.release_commit]
+    assert sorted((c["name"], c["conclusion"]) for c in runs) == [
+        ("e2e", "success"),
+        ("lint", "success"),
+    ]
+
+
 @pytest.mark.parametrize(
     "rules",
     [

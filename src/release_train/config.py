@@ -87,6 +87,9 @@ class RepoConfig(_Model):
         "release.yml", description="The repo's publish workflow (for dispatch mode and detection)."
     )
     changelog: str = Field("CHANGELOG.md", description="The changelog the release prepends to.")
+    allow_no_checks: bool | None = Field(
+        None, description="Overrides the family's allow_no_checks for this repo."
+    )
 
     @field_validator("tag_format")
     @classmethod
@@ -163,6 +166,18 @@ class Config(_Model):
     ci_timeout_minutes: int = Field(
         60, ge=1, le=340, description="How long MERGE waits for a PR's checks."
     )
+    checks_grace_seconds: int = Field(
+        60,
+        ge=0,
+        le=3600,
+        description="Where no required checks can be read (branch protection, rulesets), how "
+        "long MERGE gives checks to register before it trusts the ones it sees.",
+    )
+    allow_no_checks: bool = Field(
+        False,
+        description="Merge a PR on which no check at all reported within the grace period "
+        "(a repo without CI); otherwise MERGE refuses with NO_CHECKS.",
+    )
     publish_start_timeout_seconds: int = Field(
         120, ge=1, description="How long PUBLISH waits for the release workflow run to appear."
     )
@@ -199,7 +214,13 @@ class Config(_Model):
             unknown = sorted(set(tier) - names)
             if unknown:
                 raise ValueError(f"tiers name unknown repos: {unknown}")
+        if self.checks_grace_seconds >= self.ci_timeout_minutes * 60:
+            raise ValueError("checks_grace_seconds must be shorter than ci_timeout_minutes")
         return self
+
+    def allows_no_checks(self, repo: str) -> bool:
+        found = self.repos[repo].allow_no_checks
+        return self.allow_no_checks if found is None else found
 
     def tag_template(self, repo: str) -> str:
         return self.repos[repo].tag_format or self.tag_format

@@ -12,6 +12,7 @@ from typing import Protocol
 
 from packaging.utils import canonicalize_name
 
+from release_train import merging
 from release_train.adapters import clones, index, tools, workspace
 from release_train.adapters.git import git, log_excluding
 from release_train.config import FamilySources, PublishMode
@@ -438,7 +439,9 @@ class Merge:
                 repo=ctx.name,
                 hint="someone pushed to the release branch; only the release commit is merged",
             )
-        self._wait_for_checks(ctx, pull.head_sha)
+        merging.check_base(ctx)  # before a long CI wait, so a moved base fails fast
+        merging.wait_for_checks(ctx, pull.head_sha)
+        merging.check_base(ctx)  # the base may have moved while CI ran
         ctx.repo.merge_sha = github.merge(
             ctx.name,
             number,
@@ -453,36 +456,6 @@ class Merge:
         if ctx.repo.pr_number is None:
             raise ReleaseError(ErrorCode.INTERNAL, "MERGE without a PR number", repo=ctx.name)
         return ctx.repo.pr_number
-
-    @staticmethod
-    def _wait_for_checks(ctx: RepoContext, sha: str) -> None:
-        services = ctx.services
-        deadline = services.clock() + services.waits.ci_timeout
-        seen: list[str] = []
-
-        def settled() -> bool:
-            state = ctx.github.checks(ctx.name, sha)
-            if state.state == "failure":
-                failed = state.failed[0]
-                raise ReleaseError(
-                    ErrorCode.CI_FAILED,
-                    f"check {failed.name!r} failed on {sha[:12]}",
-                    repo=ctx.name,
-                    hint=f"see {failed.url or ctx.repo.pr_url}; re-run the check once the cause "
-                    "is fixed, then resume (only the release commit is ever merged)",
-                )
-            seen[:] = [c.name for c in state.checks if c.state == "pending"]
-            return state.state in ("success", "none")
-
-        what = f"checks of PR #{ctx.repo.pr_number}"
-        if not services.poll(ctx.name, what, deadline, settled):
-            raise ReleaseError(
-                ErrorCode.CI_TIMEOUT,
-                f"checks still pending after {services.waits.ci_timeout / 60:g} min: "
-                + (", ".join(seen) or "(none reported)"),
-                repo=ctx.name,
-                hint="raise ci_timeout_minutes or fix the stuck check, then resume",
-            )
 
 
 class Tag:

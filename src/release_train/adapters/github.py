@@ -14,6 +14,8 @@ from urllib.parse import quote
 from github import Auth, Github
 from github.Repository import Repository
 
+from release_train.adapters import merge_guards as guards
+from release_train.adapters.merge_guards import RequiredChecks
 from release_train.adapters.retry import PER_PAGE, Answer, Api, Call, Retry, already_exists
 from release_train.errors import ErrorCode, ReleaseError
 
@@ -200,6 +202,37 @@ class GitHub:
         found.sort(key=lambda c: (c.name, c.url or ""))
         return ChecksState(_overall(found), tuple(found))
 
+    def required_checks(self, repo: str, branch: str) -> RequiredChecks:
+        """The checks `branch`'s protection and rulesets require, where the token may read them.
+
+        Reading protection needs admin rights (403, or 404 "Not Found" without them); the
+        rules endpoint needs read access only, and older servers lack it (404).
+        """
+        sub = f"/branches/{_seg(branch)}/protection"
+        protection = self._readable(repo, sub, "read branch protection")
+        unprotected = protection is not None and "not protected" in protection.message.lower()
+        sub, page = f"/rules/branches/{_seg(branch)}", {"per_page": str(PER_PAGE)}
+        rules = self._readable(repo, sub, "read branch rules", page)
+        return guards.required_checks(
+            _data_or_none(protection), _data_or_none(rules), unprotected=unprotected
+        )
+
+    def compare(self, repo: str, base: str, head: str) -> guards.Comparison:
+        """What `head` has that `base` lacks (GitHub lists up to 250 of those commits)."""
+        sub = f"/compare/{_seg(base)}...{_seg(head)}"
+        return guards.comparison(self._call("GET", repo, sub, "read commits").data)
+
+    def _readable(
+        self, repo: str, sub: str, action: str, params: Mapping[str, str] | None = None
+    ) -> Answer | None:
+        """A GET whose 404 comes back as an answer and whose 403 means "may not read": None."""
+        try:
+            return self._call("GET", repo, sub, action, (404,), params=params)
+        except ReleaseError as exc:
+            if exc.code is ErrorCode.PERMISSION_DENIED:
+                return None
+            raise
+
     def merge(self, repo: str, number: int, *, sha: str, title: str, message: str) -> str:
         """Squash-merge PR `number` only if its head is still `sha`; the merge commit's SHA."""
         payload = {"sha": sha, "merge_method": "squash"}
@@ -349,6 +382,10 @@ class GitHub:
 def _seg(text: str) -> str:
     """A path segment (or a ref name with its slashes), percent-encoded."""
     return quote(text, safe="/")
+
+
+def _data_or_none(answer: Answer | None) -> Any:
+    return answer.data if answer is not None and answer.status < 400 else None
 
 
 def _pull(data: Mapping[str, Any]) -> PullInfo:

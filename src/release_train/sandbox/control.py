@@ -48,6 +48,7 @@ ENV_FILE = "env"
 WORLD_DIRS = ("index", "github", "family", "uv-cache", "backends", "seed-dists", "state", "work")
 CONFIG_FILE = "release-train.toml"
 LOCK_MESSAGE = "build: lock dependencies"
+PROTECTED_CHECKS = ("test",)  # the stand-in CI's check; main's protection requires it
 
 
 @dataclass
@@ -140,8 +141,12 @@ class Sandbox:
     def seed(self, family: FamilyBuilder, seeder: FamilySeeder) -> None:
         before: Hook = seeder.lock
         after: Hook = seeder.publish
+        admin = self.github.admin()
         for repo_dir in family(self.root / "family", before_tag=before, after_tag=after):
             self.github.add_repo(repo_dir.name, repo_dir)
+            # Branch protection requires the CI's check, as a real family's main would: MERGE
+            # then knows what to wait for and needs no grace period for late checks.
+            admin.set_ci(repo_dir.name, required=list(PROTECTED_CHECKS))
             self.repos.append(repo_dir.name)
 
     def stop(self) -> None:

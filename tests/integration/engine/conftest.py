@@ -59,6 +59,7 @@ class LaneRepo:
     publish: str = "none"  # the stand-in's publish mode, and the config's by default
     publish_delay: float | None = None
     version: str = "1.0.0"
+    protected: bool = True  # main's branch protection requires the CI's check (the default)
 
     @property
     def package(self) -> str:
@@ -86,7 +87,8 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
         LaneRepo("pol_cli", ("pol-core>=1.0",)),
         LaneRepo("pol_ext", ("pol-app>=1.0",)),
     ),
-    "token": (LaneRepo("tok_core", publish="tag"),),
+    # PRs opened with a workflow's token run no CI: no check to require there.
+    "token": (LaneRepo("tok_core", publish="tag", protected=False),),
     "workspace": (LaneRepo("ws_core"),),
     "day": (LaneRepo("day_core"),),
     "cli": (LaneRepo("cli_core"), LaneRepo("cli_app", ("cli-core>=1.0",))),
@@ -96,6 +98,12 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "conflict": (LaneRepo("prc_core"),),
     "signal": (LaneRepo("sig_core"),),
     "parallel": (LaneRepo("par_one"), LaneRepo("par_two")),
+    # MERGE's guards: the base moving, no CI, a late check, required checks never reported.
+    "moved": (LaneRepo("mvd_core"),),
+    "nochecks": (LaneRepo("nck_core"),),
+    "late": (LaneRepo("late_core"),),
+    "lategreen": (LaneRepo("lgr_core"),),
+    "required": (LaneRepo("req_core"),),
 }
 
 
@@ -131,6 +139,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
             for spec in lane:
                 admin.set_publish(spec.repo, mode=spec.publish, delay=spec.publish_delay)
                 admin.set_ci(spec.repo, duration=CI_SECONDS)
+                if not spec.protected:
+                    admin.set_ci(spec.repo, required=[])
         yield sandbox
     finally:
         sandbox.stop()

@@ -15,6 +15,7 @@ from release_train.adapters import clones
 from release_train.adapters.git import git
 from release_train.config import FailurePolicy
 from release_train.core.state import RunState, run_result
+from release_train.sandbox.control import PROTECTED_CHECKS
 
 from .conftest import BOT, Rig, tree_bytes
 
@@ -98,7 +99,7 @@ def test_defect9_keep_going_blocks_only_the_dependents(
             rig.config("policy"), "pol-kg", failure_policy=FailurePolicy.KEEP_GOING
         )
     finally:
-        rig.admin.set_ci("pol_app", required=[])
+        rig.admin.set_ci("pol_app", required=list(PROTECTED_CHECKS))
 
     assert status == 1, capsys.readouterr().out
     assert _where(state) == {
@@ -119,7 +120,12 @@ def test_defect12_a_workflow_token_tag_starts_no_publish_run_and_dispatch_fixes_
     the resumed run dispatches the release workflow once: killed while waiting for the index
     and resumed again, it finds that run instead of dispatching a second one."""
     env = {"GITHUB_TOKEN": rig.admin.make_token(actions=True)}
-    settings = {"publish_start_timeout_seconds": 2}
+    # The PR it opens runs no CI either: MERGE may merge it only because the config allows.
+    settings = {
+        "publish_start_timeout_seconds": 2,
+        "allow_no_checks": True,
+        "checks_grace_seconds": 1,
+    }
     config = rig.config("token", settings=settings)
 
     failed = rig.cli("release", "tok_core", "--yes", "--run-id", "tok-1", config=config, env=env)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from release_train.sandbox.github.api import ApiError, Reply, Request, paginate, route
-from release_train.sandbox.github.model import CiJob, StatusRecord
+from release_train.sandbox.github.model import CiJob, CiSettings, StatusRecord
 from release_train.sandbox.github.shapes import JSON, Urls, iso, minimal_repo, node_id, user
 
 if TYPE_CHECKING:
@@ -46,6 +46,8 @@ def start(forge: Forge, repo: str, sha: str, *, rerun: bool = False) -> None:
             conclusion=settings.conclusion,
             mode=settings.mode,
             checks=[(store.next_id(), name) for name in settings.checks],
+            late=settings.late,
+            failing=settings.failing,
         )
         store.state.ci_jobs.append(job)
 
@@ -54,21 +56,34 @@ def views(forge: Forge, repo: str, sha: str, now: float | None = None) -> list[C
     now = time.time() if now is None else now
     with forge.store.lock:
         jobs = [j for j in forge.store.state.ci_jobs if j.repo == repo and j.sha == sha]
-    out = []
-    for job in jobs:
-        elapsed = now - job.created_at
-        started = job.created_at + job.duration * QUEUED_SHARE
-        for check_id, name in job.checks:
-            if elapsed < job.duration * QUEUED_SHARE:
-                out.append(CheckView(check_id, name, job, "queued", None, job.created_at, None))
-            elif elapsed < job.duration:
-                out.append(CheckView(check_id, name, job, "in_progress", None, started, None))
-            else:
-                done = job.created_at + job.duration
-                out.append(
-                    CheckView(check_id, name, job, "completed", job.conclusion, started, done)
-                )
+    out = [
+        view
+        for job in jobs
+        for check_id, name in job.checks
+        if (view := _view(job, check_id, name, now)) is not None
+    ]
     return sorted(out, key=lambda v: -v.id)
+
+
+def _view(job: CiJob, check_id: int, name: str, now: float) -> CheckView | None:
+    """The check at `now`; None while a late check has not registered yet."""
+    created = job.created_at + job.late.get(name, 0.0)
+    elapsed = now - created
+    if elapsed < 0:
+        return None
+    started = created + job.duration * QUEUED_SHARE
+    if elapsed < job.duration * QUEUED_SHARE:
+        return CheckView(check_id, name, job, "queued", None, created, None)
+    if elapsed < job.duration:
+        return CheckView(check_id, name, job, "in_progress", None, started, None)
+    conclusion = "failure" if name in job.failing else job.conclusion
+    done = created + job.duration
+    return CheckView(check_id, name, job, "completed", conclusion, started, done)
+
+
+def required_contexts(settings: CiSettings) -> list[str]:
+    """What must be green before a merge: branch protection's and the ruleset's contexts."""
+    return list(dict.fromkeys([*settings.required, *settings.ruleset]))
 
 
 def _app(urls: Urls) -> JSON:

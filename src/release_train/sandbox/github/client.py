@@ -64,14 +64,24 @@ class SandboxAdmin:
         mode: str | None = None,
         checks: list[str] | None = None,
         required: list[str] | None = None,
+        ruleset: list[str] | None = None,
+        protection_readable: bool | None = None,
+        late: dict[str, float] | None = None,
+        failing: list[str] | None = None,
     ) -> dict[str, Any]:
-        """CI of `repo`: conclusion success|failure|none, seconds, mode checks|statuses|both."""
+        """CI of `repo`: conclusion success|failure|none, seconds, mode checks|statuses|both;
+        branch protection's `required` contexts, a ruleset's, checks that register `late`
+        (name -> seconds) and checks that fail whatever the conclusion."""
         settings = {
             "conclusion": conclusion,
             "duration": duration,
             "mode": mode,
             "checks": checks,
             "required": required,
+            "ruleset": ruleset,
+            "protection_readable": protection_readable,
+            "late": late,
+            "failing": failing,
         }
         result: dict[str, Any] = self._call("POST", f"/repos/{repo}/ci", _given(settings))
         return result

@@ -20,6 +20,7 @@ from release_train.sandbox.github import (
     pulls,
     releases,
     repos,
+    rules,
 )
 from release_train.sandbox.github.api import DOCS, ApiError, Reply, Request, Router
 from release_train.sandbox.github.faults import SECONDARY_LIMIT_MESSAGE, FaultPlan, FaultRule
@@ -34,7 +35,15 @@ LOG = logging.getLogger(__name__)
 
 # Order matters where templates overlap: `/commits/{ref+}/status` before `/commits/{ref+}`.
 ROUTER = Router(
-    [*ci.ROUTES, *pulls.ROUTES, *gitdata.ROUTES, *actions.ROUTES, *releases.ROUTES, *repos.ROUTES]
+    [
+        *ci.ROUTES,
+        *rules.ROUTES,
+        *pulls.ROUTES,
+        *gitdata.ROUTES,
+        *actions.ROUTES,
+        *releases.ROUTES,
+        *repos.ROUTES,
+    ]
 )
 
 

@@ -24,6 +24,14 @@ class CiSettings(BaseModel):
     mode: CiMode = "checks"
     checks: list[str] = Field(default_factory=lambda: ["test"])
     required: list[str] = Field(default_factory=list)  # branch protection: contexts to be green
+    # A ruleset's `required_status_checks` rule on the default branch: enforced like `required`.
+    ruleset: list[str] = Field(default_factory=list)
+    # False: reading the branch protection answers 403, as for a token without admin rights.
+    protection_readable: bool = True
+    # Check name -> seconds after CI starts before its run appears (GitHub: jobs of a later
+    # workflow, or an app that reports late); its stages then follow from that moment.
+    late: dict[str, float] = Field(default_factory=dict)
+    failing: list[str] = Field(default_factory=list)  # checks that fail whatever `conclusion`
 
 
 class PublishSettings(BaseModel):
@@ -72,6 +80,8 @@ class CiJob(BaseModel):
     conclusion: Literal["success", "failure"]
     mode: CiMode
     checks: list[tuple[int, str]]  # (check run id, name)
+    late: dict[str, float] = Field(default_factory=dict)  # name -> seconds until it registers
+    failing: list[str] = Field(default_factory=list)
 
 
 class StatusRecord(BaseModel):

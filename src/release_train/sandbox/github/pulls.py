@@ -129,10 +129,8 @@ def _details(
 def _mergeable_state(forge: Forge, record: RepoRecord, pr: PullRecord, mergeable: bool) -> str:
     if not mergeable:
         return "dirty"
-    if (
-        record.ci.required
-        and ci.required_state(forge, pr.repo, pr.head_sha, record.ci.required)[0] != "success"
-    ):
+    required = ci.required_contexts(record.ci)
+    if required and ci.required_state(forge, pr.repo, pr.head_sha, required)[0] != "success":
         return "blocked"
     conclusions = {v.conclusion for v in ci.newest_runs(ci.views(forge, pr.repo, pr.head_sha))}
     if conclusions - {"success", None}:
@@ -301,8 +299,9 @@ def merge_pull(forge: Forge, req: Request) -> Reply:
             raise ApiError(409, "Head branch was modified. Review and try the merge again.")
         if method == "rebase":
             raise ApiError(405, "Rebase merges are not allowed on this repository.")
-        if record.ci.required:
-            state, context = ci.required_state(forge, pr.repo, head, record.ci.required)
+        required = ci.required_contexts(record.ci)
+        if required:
+            state, context = ci.required_state(forge, pr.repo, head, required)
             if state != "success":
                 verb = "is expected" if state == "pending" else "is failing"
                 raise ApiError(405, f'Required status check "{context}" {verb}.')

@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from release_train.adapters.git import git
 from release_train.sandbox.github.api import ApiError, Reply, Request, not_found, paginate, route
 from release_train.sandbox.github.bare import BOT_EMAIL, BOT_NAME, BareRepo, Person, TreeEntry
 from release_train.sandbox.github.shapes import JSON, full_repo, git_commit, rest_commit
@@ -72,6 +73,46 @@ def get_commit(forge: Forge, req: Request) -> Reply:
     shape["stats"] = {"total": 0, "additions": 0, "deletions": 0}
     shape["files"] = []
     return Reply(200, shape)
+
+
+MAX_COMPARE_COMMITS = 250  # GitHub lists at most 250 commits of a comparison
+
+
+def compare(forge: Forge, req: Request) -> Reply:
+    """`GET .../compare/{base}...{head}`: commits of head not in base, oldest first."""
+    record, bare = forge.repo(req.params["owner"], req.params["repo"])
+    base_ref, dots, head_ref = req.params["basehead"].partition("...")
+    base, head = bare.resolve(base_ref), bare.resolve(head_ref)
+    if not dots or base is None or head is None:
+        raise not_found()
+    merge_base = git(bare.path, "merge-base", base, head, check=False).strip()
+    if not merge_base:
+        raise ApiError(404, f"No common ancestor between {base_ref} and {head_ref}.")
+    ahead, behind = bare.count_commits(merge_base, head), bare.count_commits(merge_base, base)
+    status = "diverged" if ahead and behind else "ahead" if ahead else "behind"
+    if not ahead and not behind:
+        status = "identical"
+    listed = bare.git("rev-list", "--reverse", f"{merge_base}..{head}").split()
+    urls, repo = forge.urls, record.name
+    html = f"{urls.html(repo)}/compare/{req.params['basehead']}"
+    body = {
+        "url": f"{urls.repo(repo)}/compare/{req.params['basehead']}",
+        "html_url": html,
+        "permalink_url": f"{urls.html(repo)}/compare/{base}...{head}",
+        "diff_url": f"{html}.diff",
+        "patch_url": f"{html}.patch",
+        "base_commit": rest_commit(urls, repo, bare.commit(base)),
+        "merge_base_commit": rest_commit(urls, repo, bare.commit(merge_base)),
+        "status": status,
+        "ahead_by": ahead,
+        "behind_by": behind,
+        "total_commits": ahead,
+        "commits": [
+            rest_commit(urls, repo, bare.commit(sha)) for sha in listed[:MAX_COMPARE_COMMITS]
+        ],
+        "files": [],
+    }
+    return Reply(200, body)
 
 
 def _content_json(forge: Forge, repo: str, ref: str, entry: TreeEntry) -> JSON:
@@ -191,6 +232,7 @@ ROUTES = [
     route("GET", "/repos/{owner}/{repo}/branches", list_branches),
     route("GET", "/repos/{owner}/{repo}/branches/{branch+}", get_branch),
     route("GET", "/repos/{owner}/{repo}/commits/{ref+}", get_commit),
+    route("GET", "/repos/{owner}/{repo}/compare/{basehead+}", compare),
     route("GET", "/repos/{owner}/{repo}/contents", get_contents),
     route("GET", "/repos/{owner}/{repo}/contents/", get_contents),
     route("GET", "/repos/{owner}/{repo}/contents/{path+}", get_contents),

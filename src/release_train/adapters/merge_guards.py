@@ -1,0 +1,83 @@
+"""What MERGE is held to, read from GitHub's answers: required checks and how the base moved.
+
+Pure functions of the JSON GitHub sends, so `github.py` only makes the calls. Required
+checks come from two places (DESIGN: "Checks register late"): classic branch protection
+and the rulesets that apply to the branch; either may be unreadable with a given token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+MAX_LISTED = 250  # the compare API lists at most this many commits
+
+
+@dataclass(frozen=True)
+class RequiredChecks:
+    """The contexts a branch's rules require; `readable`: some source could be read at all."""
+
+    names: tuple[str, ...]
+    readable: bool
+
+
+@dataclass(frozen=True)
+class NewCommit:
+    sha: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """`head` against `base`: the commits only head has (oldest first), and how many base has."""
+
+    ahead_by: int
+    behind_by: int
+    commits: tuple[NewCommit, ...]
+
+
+def protection_checks(data: Mapping[str, Any]) -> list[str]:
+    """Required contexts of a `branch-protection` answer (`contexts` and `checks`)."""
+    policy = data.get("required_status_checks") or {}
+    named = [str(c) for c in policy.get("contexts") or []]
+    return named + [str(c["context"]) for c in policy.get("checks") or [] if "context" in c]
+
+
+def ruleset_checks(rules: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Required contexts of the `required_status_checks` rules among a branch's rules."""
+    found = []
+    for rule in rules:
+        if rule.get("type") != "required_status_checks":
+            continue
+        parameters = rule.get("parameters") or {}
+        found += [str(c["context"]) for c in parameters.get("required_status_checks") or []]
+    return found
+
+
+def required_checks(
+    protection: Mapping[str, Any] | None,
+    rules: Iterable[Mapping[str, Any]] | None,
+    *,
+    unprotected: bool = False,
+) -> RequiredChecks:
+    """Both sources merged; None for a source the token could not read.
+
+    `unprotected`: the protection answer was GitHub's "Branch not protected", which is an
+    answer (no rules there), not a refusal.
+    """
+    names = [
+        *(protection_checks(protection) if protection is not None else []),
+        *(ruleset_checks(rules) if rules is not None else []),
+    ]
+    readable = protection is not None or unprotected or rules is not None
+    return RequiredChecks(tuple(sorted(set(names))), readable)
+
+
+def comparison(data: Mapping[str, Any]) -> Comparison:
+    """A `commit-comparison` answer as the commits that appeared on top of `base`."""
+    commits = tuple(
+        NewCommit(str(c["sha"]), str(c["commit"]["message"]).split("\n", 1)[0])
+        for c in data.get("commits") or []
+    )
+    return Comparison(int(data["ahead_by"]), int(data["behind_by"]), commits)

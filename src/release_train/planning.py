@@ -15,6 +15,7 @@ from release_train.core.plan import Plan, PlanOptions, make_plan, make_run_id
 from release_train.core.problems import Problem, sort_problems
 from release_train.core.versions import Bump
 from release_train.errors import ErrorCode, ReleaseError
+from release_train.preflight_publish import publish_problems
 
 
 @dataclass(frozen=True)
@@ -77,4 +78,5 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
     plan = make_plan(scans, graph, selected, options, run_id)
     # Preflight: every check adds its findings here, so the plan names them all at once.
     problems: list[Problem] = []
+    problems += publish_problems(config, manifests, plan)
     return dataclasses.replace(plan, problems=sort_problems(problems))

@@ -12,6 +12,7 @@ from urllib.parse import parse_qsl, unquote
 
 from release_train.errors import ReleaseError
 from release_train.sandbox.github import (
+    access,
     actions,
     admin,
     ci,
@@ -34,7 +35,15 @@ LOG = logging.getLogger(__name__)
 
 # Order matters where templates overlap: `/commits/{ref+}/status` before `/commits/{ref+}`.
 ROUTER = Router(
-    [*ci.ROUTES, *pulls.ROUTES, *gitdata.ROUTES, *actions.ROUTES, *releases.ROUTES, *repos.ROUTES]
+    [
+        *ci.ROUTES,
+        *pulls.ROUTES,
+        *gitdata.ROUTES,
+        *actions.ROUTES,
+        *releases.ROUTES,
+        *access.ROUTES,
+        *repos.ROUTES,
+    ]
 )
 
 

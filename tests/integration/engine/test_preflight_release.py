@@ -1,0 +1,28 @@
+"""`release` checks the token and the branch rules before the gate, and refuses with all of them."""
+
+from __future__ import annotations
+
+from tests.integration.sandbox.test_preflight_access import MERGE_QUEUE
+
+from .conftest import Rig
+
+
+def test_release_names_every_problem_and_creates_no_state(rig: Rig) -> None:
+    config = rig.config("cli")
+    rig.push("cli_core", "fix: something to release")
+    reader = rig.world.github.make_token(read_only=True)
+    rig.admin.set_rules("cli_core", [MERGE_QUEUE])
+    try:
+        done = rig.cli("release", "--all", "--yes", config=config, env={"GITHUB_TOKEN": reader})
+    finally:
+        rig.admin.set_rules("cli_core", [])
+
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "Release Plan" in done.stdout  # the plan is shown with its problems
+    err = done.stderr
+    assert err.startswith("error[PREFLIGHT_FAILED]: 3 problem(s) would stop this release")
+    assert "cli_app: [PERMISSION_DENIED] the token cannot push to" in err
+    assert "cli_core: [PERMISSION_DENIED] the token cannot push to" in err
+    assert "cli_core: [BRANCH_RULES] cli_core's main merges through a merge queue" in err
+    assert not rig.state_dir.exists() or not any(rig.state_dir.iterdir())
+    assert rig.pulls("cli_core") == [] or all(p["state"] != "open" for p in rig.pulls("cli_core"))

@@ -9,7 +9,9 @@ from .conftest import Rig
 
 def test_release_names_every_problem_and_creates_no_state(rig: Rig) -> None:
     config = rig.config("cli")
-    rig.push("cli_core", "fix: something to release")
+    snapshot = rig.repo_snapshot("cli_core")
+    if snapshot["branches"]["main"] in snapshot["tags"].values():  # released by another test
+        rig.push("cli_core", "fix: something to release")  # (the lane's own fix, else)
     reader = rig.world.github.make_token(read_only=True)
     rig.admin.set_rules("cli_core", [MERGE_QUEUE])
     try:

@@ -27,22 +27,29 @@ def _applies(rule: RuleRecord, branch: str, default: str) -> bool:
     return False
 
 
-def get_branch_rules(forge: Forge, req: Request) -> Reply:
-    """`repos/get-branch-rules`: every active rule of the branch (no branch check, as GitHub)."""
-    record, bare = forge.repo(req.params["owner"], req.params["repo"])
-    branch, default = req.params["branch"], forge.default_branch(bare)
-    source = f"{forge.owner}/{record.name}"
-    items: list[Any] = [
+def stored_rules(forge: Forge, repo: str, branch: str) -> list[Any]:
+    """The admin-set rules of `repo` that apply to `branch`, in GitHub's detailed shape."""
+    with forge.store.lock:
+        rules = list(forge.store.state.repos[repo].rules)
+    default = forge.default_branch(forge.repos[repo])
+    return [
         {
             "type": rule.type,
             **({"parameters": rule.parameters} if rule.parameters is not None else {}),
             "ruleset_source_type": "Repository",
-            "ruleset_source": source,
+            "ruleset_source": f"{forge.owner}/{repo}",
             "ruleset_id": rule.ruleset_id,
         }
-        for rule in record.rules
+        for rule in rules
         if _applies(rule, branch, default)
     ]
+
+
+def get_branch_rules(forge: Forge, req: Request) -> Reply:
+    """`repos/get-branch-rules`: every active rule of the branch (no branch check, as GitHub)."""
+    record, _ = forge.repo(req.params["owner"], req.params["repo"])
+    branch = req.params["branch"]
+    items = stored_rules(forge, record.name, branch)
     return paginate(req, items, f"{forge.urls.repo(record.name)}/rules/branches/{branch}")
 
 

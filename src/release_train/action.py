@@ -92,7 +92,7 @@ class Action:
             return self._plan_resume(store, resume)
         plan, _ = runs.plan_release(self.config, self.options(run_id=self.inputs.run_id))
         run_id = runs.free_run_id(store, plan, explicit=self.inputs.run_id is not None)
-        plan = dataclasses.replace(plan, run_id=run_id)
+        plan = dataclasses.replace(plan, run_id=run_id)  # keeps the problems and the detail
         plan = with_access_problems(self.config, plan, self.env)  # the job has the token
         print(render.plan_text(plan), end="")
         self.runtime.summary(render.plan_markdown(plan))

@@ -12,6 +12,7 @@ from release_train.adapters import workspace as ws
 from release_train.config import Config
 from release_train.core.graph import Graph, build_graph, check_depends_on, check_tiers
 from release_train.core.plan import Plan, PlanOptions, make_plan, make_run_id
+from release_train.core.plan_detail import DetailInputs, with_details
 from release_train.core.problems import Problem, sort_problems
 from release_train.core.versions import Bump
 from release_train.errors import ErrorCode, ReleaseError
@@ -24,6 +25,7 @@ class PlanRequest:
     bump: Bump | None = None
     run_id: str | None = None
     revs: Mapping[str, str] = field(default_factory=dict)  # repo -> rev to plan (HEAD)
+    server_url: str | None = None  # API mode: the GitHub server, for compare links in the plan
 
 
 def select(config: Config, repos: Sequence[str]) -> list[str]:
@@ -76,6 +78,8 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
     )
     run_id = request.run_id or make_run_id(selected, today)
     plan = make_plan(scans, graph, selected, options, run_id)
+    base = f"{request.server_url}/{config.owner}" if request.server_url else None
+    plan = with_details(plan, DetailInputs(config.pin_policy, today, base))
     # Preflight: every check adds its findings here, so the plan names them all at once.
     problems: list[Problem] = []
     problems += publish_problems(config, manifests, plan)

@@ -122,6 +122,11 @@ def pin_specifier(version: str, policy: PinPolicy) -> str:
     return spec
 
 
+def pin_specifiers(versions: Mapping[str, str], policy: PinPolicy) -> dict[str, str]:
+    """package -> the specifier PIN writes for it, from package -> released version."""
+    return {package: pin_specifier(v, policy) for package, v in sorted(versions.items())}
+
+
 def pin_dependencies(
     text: str,
     pins: Mapping[str, str],

@@ -87,24 +87,22 @@ def trigger_problem(config: Config, manifest: Manifest, tag: str) -> Problem | N
         text = git.show_file(manifest.path, manifest.rev, path)
     except ReleaseError as exc:
         return Problem.from_error(exc, manifest.repo)
-    reasons: list[str]
     if text is None:
-        reasons = [f"{path} does not exist at {manifest.rev}"]
+        message = f"{path} does not exist at {manifest.rev}: the tag {tag} would publish nothing"
     else:
         try:
-            workflow = triggers.load_workflow(text)
+            reasons = _mode_reasons(conf.publish, triggers.load_workflow(text), tag)
         except triggers.PatternError as exc:
-            reasons = [f"{path} is {exc}"]
-        else:
-            reasons = _mode_reasons(conf.publish, workflow, tag)
-            reasons = [f"{path}: {reason}" for reason in reasons]
-    if not reasons:
-        return None
+            reasons = [f"the file is {exc}"]
+        if not reasons:
+            return None
+        action = f"the tag {tag}" if conf.publish is PublishMode.TAG else f"a dispatch for {tag}"
+        message = f"{action} would start no run of {path}: " + "; ".join(reasons)
     return Problem(
         manifest.repo,
         ErrorCode.PUBLISH_TRIGGER_MISMATCH,
         Severity.ERROR,
-        f"{conf.publish} publish of {tag} would start no release run: " + "; ".join(reasons),
+        message,
         hint=_hint(conf.publish, conf.release_workflow, manifest.repo),
     )
 

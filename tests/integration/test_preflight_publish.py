@@ -153,3 +153,11 @@ def test_release_refuses_before_any_state(
     assert code == 2 and "error[PREFLIGHT_FAILED]" in err
     assert "omnibase_core: [PUBLISH_TRIGGER_MISMATCH]" in err
     assert not state.exists() or not any(state.iterdir())
+
+
+def test_a_workflow_that_is_not_yaml_is_named(sample_family: Path) -> None:
+    config, _ = load_config(sample_family / "release-train.toml")
+    _commit(sample_family / "omniclaude", WORKFLOW, "on: [push\n", "ci: broken")
+    [problem] = plan_workspace(config, sample_family, PlanRequest(), DAY).problems
+    assert (problem.repo, problem.code) == ("omniclaude", "PUBLISH_TRIGGER_MISMATCH")
+    assert "the file is not valid YAML" in problem.message

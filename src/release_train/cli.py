@@ -22,7 +22,7 @@ from release_train.core.state import Gate, dry_run_result, run_result
 from release_train.core.versions import Bump, Prerelease
 from release_train.errors import ErrorCode, ExitStatus, ReleaseError
 from release_train.preflight import validate_gate_token, validate_run_id
-from release_train.preflight_access import with_access_problems
+from release_train.preflight_access import has_token, with_access_problems
 from release_train.sandbox import cli as sandbox_cli
 
 if TYPE_CHECKING:
@@ -96,7 +96,9 @@ def _plan(args: argparse.Namespace) -> tuple[Config, runs.Options, Plan, dict[st
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    _, _, plan, _ = _plan(args)
+    config, options, plan, _ = _plan(args)
+    if options.workspace is None and has_token(options.env):  # planned from GitHub: API mode
+        plan = with_access_problems(config, plan, options.env)
     if args.format == "text" and args.detail:
         sys.stdout.write(render.plan_text(plan, detail=True))
     else:

@@ -139,6 +139,11 @@ def access_problems(github: GitHub, config: Config, plan: Plan) -> list[Problem]
     return [problem for problems in found for problem in problems]
 
 
+def has_token(env: Mapping[str, str]) -> bool:
+    """Whether `env` carries the GitHub token the API-mode checks read with."""
+    return bool(env.get("GITHUB_TOKEN") or env.get("GH_TOKEN"))
+
+
 def with_access_problems(config: Config, plan: Plan, env: Mapping[str, str]) -> Plan:
     """`plan` with the API-mode findings added (the token and API URL come from `env`)."""
     from release_train.adapters.github import GitHub  # noqa: PLC0415 - PyGithub only here

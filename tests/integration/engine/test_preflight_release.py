@@ -28,3 +28,15 @@ def test_release_names_every_problem_and_creates_no_state(rig: Rig) -> None:
     assert "cli_core: [BRANCH_RULES] cli_core's main merges through a merge queue" in err
     assert not rig.state_dir.exists() or not any(rig.state_dir.iterdir())
     assert rig.pulls("cli_core") == [] or all(p["state"] != "open" for p in rig.pulls("cli_core"))
+
+
+def test_plan_from_github_checks_the_token_too(rig: Rig) -> None:
+    config = rig.config("cli")
+    reader = rig.world.github.make_token(read_only=True)
+    done = rig.cli("plan", config=config, env={"GITHUB_TOKEN": reader})
+    if "Total: 0 repos" in done.stdout:  # released by another test: nothing to check
+        rig.push("cli_core", "fix: something to plan")
+        done = rig.cli("plan", config=config, env={"GITHUB_TOKEN": reader})
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "PERMISSION_DENIED" in done.stdout  # the plan's problems section
+    assert "cli_core: [PERMISSION_DENIED]" in done.stderr

@@ -10,16 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from packaging.utils import canonicalize_name
+
 from release_train.adapters import clones, index, tools
 from release_train.adapters.git import git, log_since
-from release_train.config import PublishMode
+from release_train.config import FamilySources, PublishMode
 from release_train.context import RepoContext
 from release_train.core import changelog
 from release_train.core.commits import parse_commit
 from release_train.core.pyproject import (
-    family_sources,
     pin_dependencies,
     pin_specifiers,
+    read_declared,
     set_version,
 )
 from release_train.core.render import md_escape
@@ -150,27 +152,38 @@ class Pin:
     def done(self, ctx: RepoContext) -> bool:
         relative, text = _pyproject(ctx)
         self._check_sources(ctx, relative, text)
-        policy = ctx.config.pin_policy
-        return pin_dependencies(text, _wanted_pins(ctx), policy, source=relative) == text
+        return self._pinned(ctx, relative, text) == text
 
     def apply(self, ctx: RepoContext) -> None:
         relative, text = _pyproject(ctx)
-        pins = _wanted_pins(ctx)
+        _write(ctx, relative, self._pinned(ctx, relative, text))
         policy = ctx.config.pin_policy
-        _write(ctx, relative, pin_dependencies(text, pins, policy, source=relative))
-        ctx.repo.pins = pin_specifiers(pins, policy)
+        ctx.repo.pins = pin_specifiers(_wanted_pins(ctx), policy)
+
+    @staticmethod
+    def _pinned(ctx: RepoContext, relative: str, text: str) -> str:
+        drop = ctx.config.family_sources is FamilySources.DROP
+        policy = ctx.config.pin_policy
+        return pin_dependencies(text, _wanted_pins(ctx), policy, drop_sources=drop, source=relative)
 
     @staticmethod
     def _check_sources(ctx: RepoContext, relative: str, text: str) -> None:
-        family = [r.package for r in ctx.run.repos.values()]
-        found = family_sources(text, family, source=relative)
+        """The preflight refuses these; this guards a pyproject changed since the plan."""
+        family = {canonicalize_name(r.package) for r in ctx.run.repos.values()}
+        family.discard(canonicalize_name(ctx.repo.package))
+        hint = "a release must build against released packages: remove that source"
+        if ctx.config.family_sources is FamilySources.DROP:
+            family -= {canonicalize_name(p) for p in _wanted_pins(ctx)}  # PIN drops those
+        else:
+            hint += ', or set family_sources = "drop"'
+        found = [s for s in read_declared(text, source=relative).sources if s.name in family]
         if found:
-            package, kind = sorted(found.items())[0]
+            source = found[0]
             raise ReleaseError(
                 ErrorCode.UNRELEASABLE_SOURCE,
-                f"[tool.uv.sources] takes family member {package} from a {kind} source",
+                f"{source.where} takes family member {source.name} from a {source.kind} source",
                 repo=ctx.name,
-                hint="a release must build against released packages: remove that source",
+                hint=hint,
             )
 
 

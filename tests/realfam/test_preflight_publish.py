@@ -12,7 +12,7 @@ from release_train.adapters import git
 from release_train.adapters.workspace import read_manifest
 from release_train.config import Config, PublishMode, parse_config
 from release_train.core.versions import format_tag
-from release_train.errors import ErrorCode, ReleaseError
+from release_train.errors import ErrorCode
 from release_train.planning import PlanRequest, plan_workspace
 from release_train.preflight_publish import WORKFLOWS, trigger_problem
 from tests.realfam.family import REPOS, realfam_config
@@ -66,16 +66,17 @@ def test_dispatch_sends_what_the_real_workflows_take(realfam_master: Path) -> No
         assert trigger_problem(config, manifest, tag) is None  # `workflow_dispatch` has `tag`
 
 
-def test_the_whole_plan_names_the_mismatch_for_every_repo_with_a_release_yml(
-    realfam: Path,
+@pytest.mark.parametrize(
+    ("tag_format", "legacy"), [(DEFAULT, ("v{version}",)), ("v{version}", (DEFAULT,))]
+)
+def test_the_whole_plan_flags_the_default_tag_format_for_every_repo_with_a_release_yml(
+    realfam: Path, tag_format: str, legacy: tuple[str, ...]
 ) -> None:
-    config = _config(DEFAULT, ("v{version}",))
-    try:
-        plan = plan_workspace(config, realfam, PlanRequest(), date(2026, 10, 1))
-    except ReleaseError as exc:
-        if exc.code is not ErrorCode.GRAPH_CYCLE:
-            raise
-        pytest.skip("the real family's optional-edge cycle is planned once edges have kinds")
+    config = _config(tag_format, legacy)
+    plan = plan_workspace(config, realfam, PlanRequest(), date(2026, 10, 1))
     flagged = {p.repo for p in plan.problems if p.code is ErrorCode.PUBLISH_TRIGGER_MISMATCH}
     released = {e.repo for e in plan.entries}
-    assert flagged == released  # with release.yml: a mismatch; omnimemory: no workflow
+    assert released == set(REPOS)
+    without_workflow = {r for r in REPOS if not _has_workflow(realfam, r, "HEAD")}
+    assert without_workflow == {"omnimemory"}  # tag mode with no workflow: nothing publishes
+    assert flagged == (released if tag_format == DEFAULT else without_workflow)

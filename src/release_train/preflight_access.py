@@ -19,7 +19,7 @@ from release_train.errors import ErrorCode, ReleaseError
 
 if TYPE_CHECKING:
     from release_train.adapters.github import GitHub
-    from release_train.adapters.github_access import BranchRules
+    from release_train.adapters.github_access import BranchRules, RepoAccess
 
 # MERGE squash-merges through REST, which a merge-queue branch refuses (405): until the
 # engine enqueues (GraphQL `enqueuePullRequest`), such a branch stops the train at MERGE.
@@ -30,56 +30,37 @@ def _problem(repo: str, code: ErrorCode, severity: Severity, message: str, hint:
     return Problem(repo, code, severity, message, hint)
 
 
+PUSH_HINT = "give the token (or App) contents: write and pull-requests: write on this repo"
+
+
+def _access_finding(full: str, access: RepoAccess) -> tuple[ErrorCode, Severity, str, str] | None:
+    """(code, severity, message, hint) of what keeps the token from releasing `full`."""
+    if not access.found:
+        message = f"{full} does not exist or the token cannot see it"
+        hint = "check `owner` and the repo name, and that the token (App) covers this repository"
+        return ErrorCode.REPO_NOT_FOUND, Severity.ERROR, message, hint
+    if access.archived:
+        message = f"{full} is archived: nothing can be pushed, merged or tagged there"
+        return ErrorCode.PERMISSION_DENIED, Severity.ERROR, message, "unarchive it, or leave it out"
+    if access.can_push is None:
+        message = f"GitHub did not say what the token may do on {full}"
+        return ErrorCode.PERMISSION_DENIED, Severity.WARNING, message, PUSH_HINT
+    if not access.can_push:
+        granted = ", ".join(sorted(k for k, v in (access.permissions or {}).items() if v))
+        message = (
+            f"the token cannot push to {full} (it may: {granted or 'nothing'}); "
+            "the release branch, PR, merge and tag all need push"
+        )
+        return ErrorCode.PERMISSION_DENIED, Severity.ERROR, message, PUSH_HINT
+    return None
+
+
 def token_problems(github: GitHub, repo: str) -> list[Problem]:
     """PERMISSION_DENIED unless the token can push (branch, PR, merge and tag all need it)."""
     from release_train.adapters.github_access import repo_access  # noqa: PLC0415
 
-    full = f"{github.owner}/{repo}"
-    access = repo_access(github, repo)
-    if not access.found:
-        return [
-            _problem(
-                repo,
-                ErrorCode.REPO_NOT_FOUND,
-                Severity.ERROR,
-                f"{full} does not exist or the token cannot see it",
-                "check `owner` and the repo name, and that the token (App installation) "
-                "covers this repository",
-            )
-        ]
-    if access.archived:
-        return [
-            _problem(
-                repo,
-                ErrorCode.PERMISSION_DENIED,
-                Severity.ERROR,
-                f"{full} is archived: nothing can be pushed, merged or tagged there",
-                "unarchive it, or leave it out of the release",
-            )
-        ]
-    if access.can_push is None:
-        return [
-            _problem(
-                repo,
-                ErrorCode.PERMISSION_DENIED,
-                Severity.WARNING,
-                f"GitHub did not say what the token may do on {full}",
-                "the release needs push (contents: write, pull-requests: write) there",
-            )
-        ]
-    if not access.can_push:
-        granted = sorted(k for k, v in (access.permissions or {}).items() if v)
-        return [
-            _problem(
-                repo,
-                ErrorCode.PERMISSION_DENIED,
-                Severity.ERROR,
-                f"the token cannot push to {full} (it may: {', '.join(granted) or 'nothing'}); "
-                "the release branch, PR, merge and tag all need push",
-                "give the token (or App) contents: write and pull-requests: write on this repo",
-            )
-        ]
-    return []
+    found = _access_finding(f"{github.owner}/{repo}", repo_access(github, repo))
+    return [] if found is None else [_problem(repo, *found)]
 
 
 def rule_problems(repo: str, branch: str, rules: BranchRules) -> list[Problem]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from release_train.adapters.github_access import BranchRules, _classic_checks, rules_of
-from release_train.preflight_access import rule_problems
+from release_train.adapters.github_access import BranchRules, RepoAccess, _classic_checks, rules_of
+from release_train.preflight_access import _access_finding, rule_problems
 
 # `GET /repos/{o}/{r}/branches/{b}` of a protected branch, as GitHub's docs show it.
 PROTECTED = {
@@ -52,3 +52,19 @@ def test_an_unruled_branch_has_no_problem() -> None:
 def test_restricted_updates_are_a_warning_naming_the_bypass_list() -> None:
     [problem] = rule_problems("core", "main", BranchRules(True, updates_restricted=True))
     assert problem.severity == "warning" and "bypass" in (problem.hint or "")
+
+
+def test_what_keeps_a_token_from_releasing() -> None:
+    def finding(access: RepoAccess) -> tuple[str, str] | None:
+        found = _access_finding("o/r", access)
+        return None if found is None else (str(found[0]), str(found[1]))
+
+    writable = {"push": True, "pull": True}
+    assert finding(RepoAccess(True, permissions=writable)) is None
+    assert finding(RepoAccess(False)) == ("REPO_NOT_FOUND", "error")
+    assert finding(RepoAccess(True, archived=True, permissions=writable)) == (
+        "PERMISSION_DENIED",
+        "error",
+    )
+    assert finding(RepoAccess(True, permissions=None)) == ("PERMISSION_DENIED", "warning")
+    assert finding(RepoAccess(True, permissions={"pull": True})) == ("PERMISSION_DENIED", "error")

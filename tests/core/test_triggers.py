@@ -93,6 +93,7 @@ def _workflow(on: str) -> dict[object, object]:
         ("on:\n  push:\n    tags: ['v[0-9]*.[0-9]*.[0-9]*']", "v1.2.3", None),
         ("on:\n  push:\n    tags: ['v[0-9]*.[0-9]*.[0-9]*']", "core/v1.2.3", "does not match"),
         ("on:\n  push:\n    tags: 'core/v*'", "core/v1.2.3", None),  # a single string
+        ("on:\n  push:\n    tags: 1", "v1", "does not match"),  # YAML made it a number
         ("on: push", "anything/v1", None),  # every push, tags included
         ("on: [push, workflow_dispatch]", "v1", None),
         ("on:\n  push:", "v1", None),  # `push:` with no settings

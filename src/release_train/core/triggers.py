@@ -139,7 +139,7 @@ def _patterns(settings: Mapping[str, Any], key: str) -> list[str] | None:
     value = settings.get(key)
     if value is None:
         return None
-    items = [value] if isinstance(value, str) else list(value)
+    items = value if isinstance(value, list) else [value]  # GitHub also takes one string
     return [str(item) for item in items]
 
 

@@ -21,9 +21,11 @@ from release_train.adapters.store import StateStore
 from release_train.config import Config, GateKind, StoreKind, load_config
 from release_train.core import render, summary
 from release_train.core.plan import Plan
+from release_train.core.problems import errors, preflight_failed
 from release_train.core.state import Gate, RunState, RunStatus, dry_run_result, run_result
 from release_train.errors import ErrorCode, ExitStatus, ReleaseError
 from release_train.preflight import validate_gate_token
+from release_train.preflight_access import with_access_problems
 
 OUT_DIR = Path(".release-train")  # in the workspace: uploaded as the run's artifact
 
@@ -91,6 +93,7 @@ class Action:
         plan, _ = runs.plan_release(self.config, self.options(run_id=self.inputs.run_id))
         run_id = runs.free_run_id(store, plan, explicit=self.inputs.run_id is not None)
         plan = dataclasses.replace(plan, run_id=run_id)  # keeps the problems and the detail
+        plan = with_access_problems(self.config, plan, self.env)  # the job has the token
         print(render.plan_text(plan), end="")
         self.runtime.summary(render.plan_markdown(plan))
         self.runtime.outputs(
@@ -100,6 +103,8 @@ class Action:
                 "has-work": "true" if plan.entries else "false",
             }
         )
+        if errors(plan.problems):  # the release job needs this one: nobody is asked to approve
+            raise preflight_failed(plan.problems)
         return ExitStatus.OK
 
     def _plan_resume(self, store: StateStore, run_id: str) -> int:
@@ -182,7 +187,10 @@ class Action:
                 hint="something was pushed since the plan job; dispatch again and review "
                 "the new plan",
             )
+        plan = with_access_problems(self.config, plan, self.env)
         print(render.plan_text(plan), end="")
+        if errors(plan.problems):
+            raise preflight_failed(plan.problems)  # before the gate and before any state
         gate = self.gate(run_id, plan.plan_hash, plan=plan)
         world = runs.connect(self.config, self.options(run_id=run_id), self.progress)
         return runs.start(
@@ -241,6 +249,8 @@ class Action:
     def _dry_run(self) -> int:
         plan, _ = runs.plan_release(self.config, self.options(run_id=self.inputs.run_id))
         print(render.plan_text(plan), end="")
+        if errors(plan.problems):
+            raise preflight_failed(plan.problems)
         self.runtime.summary("## Dry run: nothing was changed\n\n" + render.plan_markdown(plan))
         result = dry_run_result(plan, {r: self.config.tag_template(r) for r in self.config.repos})
         self.report(runs.Outcome(ExitStatus.OK, result))

@@ -17,10 +17,12 @@ from release_train.config import Config, FailurePolicy, load_config
 from release_train.console import ConsoleProgress
 from release_train.core import render, summary
 from release_train.core.plan import Plan
+from release_train.core.problems import errors, preflight_failed
 from release_train.core.state import Gate, dry_run_result, run_result
 from release_train.core.versions import Bump, Prerelease
 from release_train.errors import ErrorCode, ExitStatus, ReleaseError
 from release_train.preflight import validate_gate_token, validate_run_id
+from release_train.preflight_access import has_token, with_access_problems
 from release_train.sandbox import cli as sandbox_cli
 
 if TYPE_CHECKING:
@@ -99,11 +101,16 @@ def _plan(args: argparse.Namespace) -> tuple[Config, runs.Options, Plan, dict[st
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    _, _, plan, _ = _plan(args)
+    config, options, plan, _ = _plan(args)
+    if options.workspace is None and has_token(options.env):  # planned from GitHub: API mode
+        plan = with_access_problems(config, plan, options.env)
     if args.format == "text" and args.detail:
         sys.stdout.write(render.plan_text(plan, detail=True))
     else:
         sys.stdout.write(FORMATS[args.format](plan))
+    if errors(plan.problems):  # the plan is printed, and the exit status says it cannot start
+        print(preflight_failed(plan.problems).render(), file=sys.stderr)
+        return int(ErrorCode.PREFLIGHT_FAILED.exit_status)
     return ExitStatus.OK
 
 
@@ -177,7 +184,11 @@ def cmd_release(args: argparse.Namespace) -> int:
     if not args.dry_run:
         _check_approval(args)
     config, options, plan, sources = _plan(args)
+    if not args.dry_run:  # API mode: the token and branch rules, before the gate
+        plan = with_access_problems(config, plan, options.env)
     sys.stdout.write(render.plan_text(plan))
+    if errors(plan.problems):
+        raise preflight_failed(plan.problems)  # before any state exists
     if args.dry_run:
         result = dry_run_result(plan, {r: config.tag_template(r) for r in config.repos})
         if args.result_file:

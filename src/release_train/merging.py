@@ -8,12 +8,14 @@ and 2; DESIGN: "The base can move", "Checks register late").
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from release_train.adapters.github import ChecksState
-from release_train.adapters.merge_guards import Comparison
 from release_train.context import RepoContext
 from release_train.errors import ErrorCode, ReleaseError
+
+if TYPE_CHECKING:  # the plan path must not import PyGithub (tests/integration/test_plan_cli.py)
+    from release_train.adapters.github import ChecksState
+    from release_train.adapters.merge_guards import Comparison
 
 LISTED = 5  # new commits named in a BASE_MOVED message; the rest are counted
 SUBJECT_WIDTH = 72
@@ -29,7 +31,7 @@ def check_base(ctx: RepoContext) -> None:
     A squash merge onto a newer branch head would put those newer commits into the tagged
     commit and the published package, with no changelog line and no say in the bump.
     """
-    branch, planned = ctx.config.branch, ctx.repo.base
+    branch, planned = ctx.config.branch_of(ctx.name), ctx.repo.base
     head = ctx.github.branch_sha(ctx.name, branch)
     if head == planned:
         return
@@ -100,7 +102,7 @@ def wait_for_checks(ctx: RepoContext, sha: str) -> None:
     """Poll the head's checks until green under the branch's rules, within the CI bound."""
     services, config = ctx.services, ctx.config
     start = services.clock()
-    required = ctx.github.required_checks(ctx.name, config.branch)
+    required = ctx.github.required_checks(ctx.name, config.branch_of(ctx.name))
     rule = ChecksRule(required.names, start + config.checks_grace_seconds)
     last: list[ChecksState] = []
 
@@ -120,7 +122,11 @@ def wait_for_checks(ctx: RepoContext, sha: str) -> None:
         else f" ({config.checks_grace_seconds} s for late checks to register)"
     )
     if not services.poll(ctx.name, what, start + services.waits.ci_timeout, settled):
-        raise _timeout(ctx, rule, last[0] if last else ChecksState("none", ()))
+        if not last:
+            from release_train.adapters.github import ChecksState  # noqa: PLC0415
+
+            last.append(ChecksState("none", ()))
+        raise _timeout(ctx, rule, last[0])
 
 
 def _failed(ctx: RepoContext, sha: str, state: ChecksState) -> ReleaseError:
@@ -137,7 +143,7 @@ def _failed(ctx: RepoContext, sha: str, state: ChecksState) -> ReleaseError:
 def _no_checks(ctx: RepoContext, sha: str, grace: int) -> ReleaseError:
     return ReleaseError(
         ErrorCode.NO_CHECKS,
-        f"no check reported on {sha[:12]} within {grace} s, and {ctx.config.branch} "
+        f"no check reported on {sha[:12]} within {grace} s, and {ctx.config.branch_of(ctx.name)} "
         "requires none that the token can read",
         repo=ctx.name,
         hint=NOTHING_RAN + "a release is merged only once CI passed it: add CI to the repo "

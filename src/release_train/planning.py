@@ -17,6 +17,7 @@ from release_train.core.plan_detail import DetailInputs, with_details
 from release_train.core.problems import Problem, sort_problems
 from release_train.core.versions import Bump
 from release_train.errors import ErrorCode, ReleaseError
+from release_train.preflight_publish import publish_problems
 
 
 @dataclass(frozen=True)
@@ -90,4 +91,5 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
     drop = config.family_sources is FamilySources.DROP
     problems.extend(manifest_problems(manifests, plan, drop_sources=drop, policy=config.pin_policy))
     problems += version_problems(plan, scans)
+    problems += publish_problems(config, manifests, plan)
     return dataclasses.replace(plan, problems=sort_problems(problems))

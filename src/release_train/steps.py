@@ -404,7 +404,7 @@ class PullRequest:
         """One train per repo: another run's open release PR (`release/<run>/<repo>`) would
         merge into the same base, and the second merge would tag what the first moved."""
         prefix, suffix = "release/", f"/{ctx.name}"
-        for pull in ctx.github.open_pulls(ctx.name, ctx.config.branch):
+        for pull in ctx.github.open_pulls(ctx.name, ctx.config.branch_of(ctx.name)):
             head = pull.head_ref
             if head.startswith(prefix) and head.endswith(suffix) and head != ctx.repo.branch:
                 other = head.removeprefix(prefix).removesuffix(suffix)

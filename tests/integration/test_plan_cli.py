@@ -410,7 +410,10 @@ def test_dynamic_version_in_a_subdirectory_is_read_from_the_tag(
     builder.tag("toolkit/v2.0")  # versions like "2.0" are PEP 440 too (DESIGN defect 4)
     builder.commit(["feat: new api\n\nBREAKING CHANGE: drops the old one"])
     config = tmp_path / "release-train.toml"
-    config.write_text('owner = "o"\n[repos.toolkit]\npyproject = "python/pyproject.toml"\n')
+    # publish = "none": this repo has no release workflow for the preflight to check.
+    config.write_text(
+        'owner = "o"\n[repos.toolkit]\npyproject = "python/pyproject.toml"\npublish = "none"\n'
+    )
     code, out, err = run_cli(
         capsys,
         "plan",
@@ -464,7 +467,9 @@ def test_package_placeholder_in_tag_templates(
     builder.tag("acme-core-1.0.0")
     builder.commit(["fix: x"])
     config = tmp_path / "release-train.toml"
-    config.write_text('owner = "o"\ntag_format = "{package}-{version}"\n[repos.core]\n')
+    config.write_text(
+        'owner = "o"\ntag_format = "{package}-{version}"\n[repos.core]\npublish = "none"\n'
+    )
     result = tmp_path / "out.json"
     code, _, err = run_cli(
         capsys,

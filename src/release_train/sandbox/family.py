@@ -81,6 +81,32 @@ repos:
 """
 
 
+def release_workflow(tag_patterns: Sequence[str]) -> str:
+    """A `release.yml` whose triggers are the ones the train needs: its tags and a dispatch.
+
+    The stand-in publishes on such a tag itself; the file is there so the plan's preflight
+    finds what a real repo has (a tag filter that matches the family's tags).
+    """
+    tags = ", ".join(f"'{pattern}'" for pattern in tag_patterns)
+    return (
+        "name: Release\n\n"
+        "on:\n"
+        "  push:\n"
+        f"    tags: [{tags}]\n"
+        "  workflow_dispatch:\n"
+        "    inputs:\n"
+        "      tag:\n"
+        "        description: The release tag to publish\n"
+        "        required: true\n\n"
+        "permissions: {}\n\n"
+        "jobs:\n"
+        "  publish:\n"
+        "    runs-on: ubuntu-latest\n"
+        "    steps:\n"
+        "      - run: echo the sandbox publishes this tag itself\n"
+    )
+
+
 def initial_files(spec: RepoSpec) -> dict[str, str]:
     module = spec.name
     changelog = (
@@ -97,6 +123,7 @@ def initial_files(spec: RepoSpec) -> dict[str, str]:
             f'    assert NAME == "{spec.name}"\n'
         ),
         ".pre-commit-config.yaml": PRE_COMMIT_CONFIG,
+        ".github/workflows/release.yml": release_workflow([f"{spec.name}/v[0-9]*", "v[0-9]*"]),
         **changelog,
     }
 

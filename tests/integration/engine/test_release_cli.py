@@ -18,6 +18,7 @@ import pytest
 from release_train.adapters import clones
 from release_train.adapters.command import Completed
 from release_train.adapters.git import git
+from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox.control import Sandbox
 from tests.core.test_state import RESULT_KEYS
 
@@ -263,13 +264,14 @@ def test_an_unusable_state_dir_is_state_unusable(rig: Rig, where: str) -> None:
 def test_a_token_that_may_not_push_is_permission_denied_with_the_remotes_words(
     rig: Rig, token: str
 ) -> None:
-    """A read-only or unknown token failed as GIT_FAILED, the real cause only inside the
-    state JSON. Now: PERMISSION_DENIED, and the remote's own message is printed."""
+    """A read-only or unknown token failed as GIT_FAILED at PUSH, the real cause only inside
+    the state JSON. Now a read-only token is refused before anything starts (the preflight
+    reads its permissions), and an unknown one is PERMISSION_DENIED with the remote's words."""
     config = rig.config("cli")
     rig.push("cli_core", f"fix: something for the {token} token test")
     value = rig.admin.make_token(read_only=True) if token == "read-only" else "ghp_not-a-token"
     said = {
-        "read-only": "Write access to repository not granted",
+        "read-only": "the token cannot push to",
         "wrong": "Invalid username or token",
     }[token]
     args = ("release", "cli_core", "--yes", "--run-id", f"perm-{token}")
@@ -280,6 +282,21 @@ def test_a_token_that_may_not_push_is_permission_denied_with_the_remotes_words(
     assert done.returncode != 0, out
     assert "PERMISSION_DENIED" in out and said in out, out
     assert "GIT_FAILED" not in out and value not in out
+    assert not (rig.state_dir / f"perm-{token}.json").exists()
+
+
+def test_a_push_the_remote_refuses_is_permission_denied_with_its_message(rig: Rig) -> None:
+    """Where the token loses its rights after the preflight, git's own refusal is mapped:
+    PERMISSION_DENIED carrying the remote's message, not a GIT_FAILED with it hidden."""
+    rig.push("cli_core", "fix: a change to push back")
+    clone = rig.root / "others" / "cli_core"
+    read_only = clones.GitAuth.for_token(rig.admin.make_token(read_only=True), rig.root / "ro")
+
+    with pytest.raises(ReleaseError) as raised:
+        clones.authed(read_only, clone, "push", "--quiet", "origin", "HEAD:refs/heads/ro-push")
+
+    assert raised.value.code is ErrorCode.PERMISSION_DENIED
+    assert "Write access to repository not granted" in raised.value.message
 
 
 def test_a_pr_body_is_cut_to_githubs_limit(rig: Rig) -> None:

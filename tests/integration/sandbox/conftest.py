@@ -13,7 +13,7 @@ from release_train.adapters import clones, git
 from release_train.sandbox.builder import Change, RepoBuilder
 from release_train.sandbox.cdn import IndexCdn
 from release_train.sandbox.control import Sandbox
-from release_train.sandbox.family import Hook
+from release_train.sandbox.family import Hook, release_workflow
 from release_train.sandbox.index import IndexServer, free_port
 from release_train.sandbox.slack import SlackStandIn
 
@@ -35,6 +35,8 @@ def project_files(name: str, version: str, requires: Sequence[str] = ()) -> dict
     return {
         "pyproject.toml": pyproject(name, version, requires),
         f"src/{module}/__init__.py": f'"""{name}."""\n\nNAME = "{name}"\n',
+        # Tags of `{repo}/v{version}` and `v{version}` start it: the preflight checks that.
+        ".github/workflows/release.yml": release_workflow(["*/v[0-9]*", "v[0-9]*"]),
     }
 
 

@@ -142,7 +142,11 @@ def test_the_plan_refuses_a_version_the_index_already_has(
     # 1.0.1 was published but never tagged; 1.2 too: the plan would collide and go backwards.
     index_server.upload([valid_wheel(tmp_path / "d", version=v) for v in ("1.0", "1.0.1", "1.2")])
     config = Config.model_validate(
-        {"owner": "o", "repos": {"tiny": {}}, "index_url": f"{index_server.url}/simple/"}
+        {
+            "owner": "o",
+            "repos": {"tiny": {"publish": "none"}},  # no release workflow to check
+            "index_url": f"{index_server.url}/simple/",
+        }
     )
     online = plan_workspace(config, tmp_path / "ws", PlanRequest(query_index=True), date.today())
     assert online.entries[0].new == "1.0.1"

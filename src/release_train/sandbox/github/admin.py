@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from release_train.errors import ReleaseError
-from release_train.sandbox.github import ci
+from release_train.sandbox.github import access, ci
 from release_train.sandbox.github.api import template
 from release_train.sandbox.github.faults import FaultRule
 from release_train.sandbox.github.hosting import Raw
@@ -122,6 +122,17 @@ def _number(body: Any, key: str) -> float:
     if not isinstance(value, int | float) or value < 0:
         raise AdminError(400, f"`{key}` must be a non-negative number")
     return float(value)
+
+
+def set_rules(front: Frontend, params: dict[str, str], body: Any) -> Any:
+    """The repo's ruleset rules: `{"rules": [{type, parameters?, branches?}]}` replaces them."""
+    name = _repo(front, params)
+    if body is None:
+        with front.forge.store.lock:
+            return [r.model_dump() for r in front.forge.store.state.repos[name].rules]
+    return access.set_rules(
+        front.forge, name, body.get("rules") if isinstance(body, dict) else None
+    )
 
 
 def add_approval(front: Frontend, params: dict[str, str], body: Any) -> Any:
@@ -280,6 +291,8 @@ ROUTES: list[_AdminRoute] = [
     _AdminRoute("GET", "/repos/{repo}/publish", set_publish),
     _AdminRoute("POST", "/repos/{repo}/publish", set_publish),
     _AdminRoute("POST", "/repos/{repo}/runs/{run_id}/approvals", add_approval),
+    _AdminRoute("GET", "/repos/{repo}/rules", set_rules),
+    _AdminRoute("POST", "/repos/{repo}/rules", set_rules),
 ]
 
 

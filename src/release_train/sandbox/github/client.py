@@ -86,6 +86,11 @@ class SandboxAdmin:
         result: dict[str, Any] = self._call("POST", f"/repos/{repo}/ci", _given(settings))
         return result
 
+    def set_rules(self, repo: str, rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Replace `repo`'s ruleset rules: each `{type, parameters?, branches?}` (fnmatch)."""
+        result: list[dict[str, Any]] = self._call("POST", f"/repos/{repo}/rules", {"rules": rules})
+        return result
+
     def rerun_ci(self, repo: str, sha: str) -> None:
         """Re-run CI on `sha` with the repo's current settings (GitHub's "Re-run all jobs")."""
         self._call("POST", f"/repos/{repo}/ci/rerun", {"sha": sha})

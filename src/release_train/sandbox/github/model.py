@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import threading
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -39,6 +39,15 @@ class PublishSettings(BaseModel):
     delay: float | None = None  # None: the stand-in's global publish delay
 
 
+class RuleRecord(BaseModel):
+    """One rule of a repository ruleset, as `GET .../rules/branches/{b}` lists it."""
+
+    type: str
+    parameters: dict[str, Any] | None = None
+    branches: list[str] = Field(default_factory=lambda: ["~DEFAULT_BRANCH"])  # fnmatch
+    ruleset_id: int
+
+
 class RepoRecord(BaseModel):
     name: str
     id: int
@@ -46,6 +55,7 @@ class RepoRecord(BaseModel):
     ci: CiSettings = Field(default_factory=CiSettings)
     publish: PublishSettings = Field(default_factory=PublishSettings)
     workflow_id: int
+    rules: list[RuleRecord] = Field(default_factory=list)  # rulesets (sandbox/github/access)
 
 
 class PullRecord(BaseModel):

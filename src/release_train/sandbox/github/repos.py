@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from release_train.adapters.git import git
+from release_train.sandbox.github import access
 from release_train.sandbox.github.api import ApiError, Reply, Request, not_found, paginate, route
 from release_train.sandbox.github.bare import BOT_EMAIL, BOT_NAME, BareRepo, Person, TreeEntry
 from release_train.sandbox.github.shapes import JSON, full_repo, git_commit, rest_commit
@@ -20,7 +21,9 @@ if TYPE_CHECKING:
 def get_repo(forge: Forge, req: Request) -> Reply:
     record, bare = forge.repo(req.params["owner"], req.params["repo"])
     pushed = bare.path.stat().st_mtime
-    return Reply(200, full_repo(forge.urls, record, forge.default_branch(bare), pushed))
+    shape = full_repo(forge.urls, record, forge.default_branch(bare), pushed)
+    shape["permissions"] = access.permissions(req.token)  # what this token may do
+    return Reply(200, shape)
 
 
 def _branch_json(forge: Forge, repo: str, bare: BareRepo, name: str, sha: str) -> JSON:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from release_train.sandbox.github import access
 from release_train.sandbox.github.api import ApiError, Reply, Request, paginate, route
 from release_train.sandbox.github.shapes import JSON
 
@@ -76,6 +77,7 @@ def get_branch_rules(forge: Forge, req: Request) -> Reply:
                 "ruleset_id": 1,
             }
         )
+    items += access.stored_rules(forge, repo, req.params["branch"])  # set by the admin API
     return paginate(req, items, f"{forge.urls.repo(repo)}/rules/branches/{req.params['branch']}")
 
 

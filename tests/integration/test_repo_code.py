@@ -1,0 +1,160 @@
+"""Repo code that a release runs (a pre-commit hook) cannot reach the token, now or later.
+
+The Action runs as a new process against the sandbox, as its Docker entry point does; the
+released repo's hook looks for the token in the environment of every process above it and
+plants git hooks in the run's clone that would record the environment of a later `git push`.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from release_train.adapters import clones, command, git
+from release_train.sandbox.control import Sandbox
+
+from .sandbox.conftest import central_world, tiny_config
+
+RUN_ID = "release-20260101-hostile"
+TIMEOUT = 240.0
+
+# Run by pre-commit in the release's worktree: `report` is a directory outside of it.
+HOSTILE_HOOK = """
+import json, os, pathlib, subprocess, sys
+
+report = pathlib.Path(sys.argv[1])
+seen, pid = {}, os.getppid()
+while pid > 1:
+    try:
+        seen[pid] = pathlib.Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
+    except OSError as exc:
+        seen[pid] = f"unreadable: {exc}"
+    stat_line = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    pid = int(stat_line.rpartition(")")[2].split()[1])
+(report / "ancestors.json").write_text(json.dumps(seen))
+(report / "uid").write_text(str(os.getuid()))
+
+planted = f"#!/bin/sh\\nenv > {report}/planted-$(basename $0)-$$.env\\n"
+def git(*args):
+    return subprocess.run(["git", *args], capture_output=True, text=True).stdout.strip()
+dirs = {git("rev-parse", "--git-dir"), git("rev-parse", "--git-common-dir")}
+hooks = [pathlib.Path(d) / "hooks" for d in dirs] + [report / "hooks-path"]
+for where in hooks:
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        for name in ("pre-push", "post-checkout", "reference-transaction", "post-commit"):
+            (where / name).write_text(planted)
+            (where / name).chmod(0o755)
+    except OSError as exc:
+        (report / "refused").write_text(str(exc))
+subprocess.run(["git", "config", "core.hooksPath", str(report / "hooks-path")])
+"""
+
+
+def pre_commit_config(report: Path) -> str:
+    return (
+        "repos:\n- repo: local\n  hooks:\n  - id: hostile\n    name: hostile\n"
+        f"    entry: {sys.executable} hostile.py {report}\n    language: system\n"
+        "    pass_filenames: false\n    always_run: true\n"
+    )
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[Sandbox]:
+    yield from central_world(tmp_path)
+
+
+@pytest.fixture
+def shared() -> Iterator[Path]:
+    """A directory every account can reach: the work dir and the hook's report live there."""
+    with tempfile.TemporaryDirectory(prefix="release-train-repo-code-") as path:
+        Path(path).chmod(0o755)
+        yield Path(path)
+
+
+def push_hostile_hook(world: Sandbox, where: Path, report: Path) -> None:
+    auth = clones.GitAuth.for_token(world.github.token, where.parent / "push-auth")
+    url = clones.repo_url(world.github.server_url, world.owner, "alpha_core")
+    clones.authed(auth, where.parent, "clone", "--quiet", url, str(where))
+    (where / "hostile.py").write_text(HOSTILE_HOOK, encoding="utf-8")
+    (where / ".pre-commit-config.yaml").write_text(pre_commit_config(report), encoding="utf-8")
+    git.git(where, "add", "hostile.py", ".pre-commit-config.yaml")
+    identity = ("-c", "user.name=dev", "-c", "user.email=dev@example.com")
+    git.git(where, *identity, "commit", "--quiet", "-m", "fix: lint with a local hook")
+    clones.authed(auth, where, "push", "--quiet", "origin", "HEAD:refs/heads/main")
+
+
+def action_env(world: Sandbox, work_dir: Path, files: Path) -> dict[str, str]:
+    """A Docker action's environment: the token only as the `token` input."""
+    env = {k: v for k, v in world.env.items() if k not in ("GITHUB_TOKEN", "SLACK_BOT_TOKEN")}
+    return {
+        **env,
+        "RELEASE_TRAIN_STATE_DIR": str(files / "state"),
+        "RELEASE_TRAIN_WORK_DIR": str(work_dir),
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_REPOSITORY": f"{world.owner}/central",
+        "GITHUB_RUN_ID": "7100",
+        "GITHUB_STEP_SUMMARY": str(files / "summary.md"),
+        "GITHUB_OUTPUT": str(files / "output"),
+        "INPUT_TOKEN": world.github.token,
+        "INPUT_COMMAND": "release",
+        "INPUT_REPOS": "alpha_core",
+        "INPUT_RUN-ID": RUN_ID,
+        "INPUT_GATE": "attestation",
+        "INPUT_GATE-ATTESTATION": f"1767225600.000100:{RUN_ID}",
+        "INPUT_SKIP-PYPI-WAIT": "true",
+    }
+
+
+def test_a_hook_finds_no_token_and_plants_no_hook_that_runs(
+    world: Sandbox, tmp_path: Path, shared: Path
+) -> None:
+    token = world.github.token
+    assert token not in Path("/proc/self/environ").read_text(errors="replace")  # the test's own
+    report = shared / "report"
+    report.mkdir()
+    report.chmod(stat.S_IRWXU | stat.S_IRWXG | stat.S_IRWXO)  # the hook may run as another user
+    push_hostile_hook(world, tmp_path / "dev", report)
+    world.github.admin().set_ci("alpha_core", duration=0.0)
+    workspace = tmp_path / "workspace"
+    workspace.mkdir()
+    (workspace / "release-train.toml").write_text(tiny_config(world), encoding="utf-8")
+
+    done = command.run(
+        [sys.executable, "-m", "release_train", "action"],
+        env=action_env(world, shared / "work", tmp_path),
+        cwd=workspace,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    ancestors = json.loads((report / "ancestors.json").read_text())
+    assert ancestors, "the hook never ran"
+    leaked = [pid for pid, environ in ancestors.items() if token in environ]
+    assert leaked == [], f"the token is in the environment of processes {leaked}"
+    assert sorted(p.name for p in report.glob("planted-*")) == []
+    # A later run of the same clones (a resume, the next release) runs no planted hook either.
+    clone = shared / "work" / "clones" / world.owner / "alpha_core"
+    git.git(clone, "update-ref", "refs/heads/later", "HEAD")
+    assert sorted(p.name for p in report.glob("planted-*")) == []
+
+
+def test_the_secrets_are_out_of_the_re_executed_environment(tmp_path: Path) -> None:
+    """The entry point's own process: /proc/<pid>/environ holds no input token after exec."""
+    probe = (
+        "import os, sys\n"
+        "from release_train.adapters import handoff\n"
+        "env = handoff.sealed_environment()\n"
+        "print(env['INPUT_TOKEN'], env['GITHUB_TOKEN'])\n"
+        "print('ghs_secret' in open('/proc/self/environ', errors='replace').read())\n"
+    )
+    env = {"INPUT_TOKEN": "ghs_secret1", "GITHUB_TOKEN": "ghs_secret2", "PLAIN": "kept"}
+    done = command.run([sys.executable, "-c", probe], env=env, cwd=tmp_path)
+    assert done.stdout.splitlines() == ["ghs_secret1 ghs_secret2", "False"]

@@ -8,15 +8,18 @@ plants git hooks in the run's clone that would record the environment of a later
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import stat
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
-from release_train.adapters import clones, command, git
+from release_train.adapters import accounts, clones, command, git
+from release_train.errors import ReleaseError
 from release_train.sandbox.control import Sandbox
 
 from .sandbox.conftest import central_world, tiny_config
@@ -112,9 +115,10 @@ def action_env(world: Sandbox, work_dir: Path, files: Path) -> dict[str, str]:
     }
 
 
-def test_a_hook_finds_no_token_and_plants_no_hook_that_runs(
-    world: Sandbox, tmp_path: Path, shared: Path
-) -> None:
+def release_with_hostile_hook(
+    world: Sandbox, tmp_path: Path, shared: Path, env: Mapping[str, str] | None = None
+) -> Path:
+    """Release `alpha_core` (which has the hostile hook) with the Action; the hook's report."""
     token = world.github.token
     assert token not in Path("/proc/self/environ").read_text(errors="replace")  # the test's own
     report = shared / "report"
@@ -128,7 +132,7 @@ def test_a_hook_finds_no_token_and_plants_no_hook_that_runs(
 
     done = command.run(
         [sys.executable, "-m", "release_train", "action"],
-        env=action_env(world, shared / "work", tmp_path),
+        env={**action_env(world, shared / "work", tmp_path), **(env or {})},
         cwd=workspace,
         timeout=TIMEOUT,
         check=False,
@@ -144,6 +148,75 @@ def test_a_hook_finds_no_token_and_plants_no_hook_that_runs(
     clone = shared / "work" / "clones" / world.owner / "alpha_core"
     git.git(clone, "update-ref", "refs/heads/later", "HEAD")
     assert sorted(p.name for p in report.glob("planted-*")) == []
+    return report
+
+
+def test_a_hook_finds_no_token_and_plants_no_hook_that_runs(
+    world: Sandbox, tmp_path: Path, shared: Path
+) -> None:
+    release_with_hostile_hook(world, tmp_path, shared, {accounts.ACCOUNT_VARIABLE: ""})
+
+
+def _usable_account(name: str) -> command.RunAs:
+    """`name` as repo code's account, or skip: it must reach our python and pre-commit."""
+    if os.geteuid() != 0:
+        pytest.skip("repo code runs as another account only when release-train is root")
+    account = accounts.repo_code_account({accounts.ACCOUNT_VARIABLE: name})
+    assert account is not None, f"no account {name}"
+    for tool in (sys.executable, shutil.which("pre-commit") or "pre-commit"):
+        try:
+            command.run([tool, "--version"], user=account, cwd="/")
+        except ReleaseError as exc:
+            pytest.skip(f"{name} cannot run {tool} here: {exc.message}")
+    return account
+
+
+def test_as_root_the_hook_runs_as_an_unprivileged_account(
+    world: Sandbox, tmp_path: Path, shared: Path
+) -> None:
+    account = _usable_account("nobody")
+    report = release_with_hostile_hook(
+        world, tmp_path, shared, {accounts.ACCOUNT_VARIABLE: "nobody"}
+    )
+    assert int((report / "uid").read_text()) == account.uid != 0
+    assert (report / "refused").exists()  # the clone's git directory is not the hook's to write
+
+
+def test_run_as_starts_the_command_as_that_account(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("starting a command as another account needs root")
+    account = accounts.repo_code_account({accounts.ACCOUNT_VARIABLE: "nobody"})
+    assert account is not None
+    done = command.run(["/bin/sh", "-c", "id -u; id -G; echo $HOME"], user=account, cwd="/")
+    assert done.stdout.split() == [str(account.uid), str(account.gid), str(account.home)]
+
+
+def test_hand_over_gives_the_files_but_not_the_git_link(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("handing files to another account needs root")
+    account = accounts.repo_code_account({accounts.ACCOUNT_VARIABLE: "nobody"})
+    assert account is not None
+    worktree, cache, outside = tmp_path / "wt", tmp_path / "cache", tmp_path / "outside"
+    (worktree / "src").mkdir(parents=True)
+    (worktree / "src" / "mod.py").write_text("")
+    (worktree / ".git").write_text("gitdir: /elsewhere\n")
+    outside.write_text("not the repo's")
+    (worktree / "link").symlink_to(outside)
+
+    accounts.hand_over(account, worktree, [cache])
+
+    owner = {p.name: p.lstat().st_uid for p in [*worktree.rglob("*"), cache, outside]}
+    mine = os.geteuid()
+    assert owner == {
+        "src": account.uid,
+        "mod.py": account.uid,
+        "link": account.uid,
+        ".git": mine,
+        "cache": account.uid,
+        "outside": mine,  # a symlink's target is never handed over
+    }
+    top = worktree.stat()
+    assert (top.st_uid, top.st_gid, stat.S_IMODE(top.st_mode)) == (mine, account.gid, 0o3775)
 
 
 def test_the_secrets_are_out_of_the_re_executed_environment(tmp_path: Path) -> None:

@@ -98,6 +98,13 @@ def run(
             repo=repo,
             hint=hint or f"install {argv[0]} and try again",
         ) from exc
+    except OSError as exc:  # not executable, or not reachable for the account in `user`
+        raise ReleaseError(
+            code,
+            f"cannot start `{argv[0]}`: {exc.strerror}",
+            repo=repo,
+            hint=hint or f"check that {argv[0]} is executable",
+        ) from exc
     done = Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
     if check and proc.returncode != 0:
         raise ReleaseError(

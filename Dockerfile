@@ -12,17 +12,21 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
     UV_NATIVE_TLS=1 \
-    UV_NO_CACHE=1
+    UV_NO_CACHE=1 \
+    RELEASE_TRAIN_WORK_DIR=/var/lib/release-train
 
 # git for clones and worktrees; the slim image has none (a base that has it skips apt).
-# Repo code (uv lock, pre-commit hooks) runs as release-train-runner, never as root.
+# Repo code (uv lock, pre-commit hooks) runs as release-train-runner, never as root; the
+# clones and worktrees live in the image's own work dir, which that account can traverse
+# (the runner's mounted home need not be).
 RUN if ! command -v git >/dev/null; then \
         apt-get update \
         && apt-get install --yes --no-install-recommends git ca-certificates \
         && rm -rf /var/lib/apt/lists/*; \
     fi \
     && git config --system --add safe.directory '*' \
-    && useradd --system --create-home --shell /usr/sbin/nologin release-train-runner
+    && useradd --system --create-home --shell /usr/sbin/nologin release-train-runner \
+    && install --directory --mode 0755 /var/lib/release-train
 
 # uv, pre-commit, the build backend and release-train's dependencies, each by hash.
 COPY requirements/action.txt /opt/release-train/requirements/action.txt

@@ -21,15 +21,24 @@ from release_train.adapters.git import git, is_repository
 from release_train.errors import ErrorCode, ReleaseError
 
 TOKEN_FD_VARIABLE = "RELEASE_TRAIN_GIT_TOKEN_FD"  # noqa: S105 (a variable's name, not a secret)
-# Python, not sh: `pread` reads the file from its start on every ask, and a blobless
-# clone's lazy fetches ask again in child processes that share the descriptor's offset.
-ASKPASS = """#!{python} -I
-# release-train's askpass: git asks for a username, then a password; the token is the latter.
-import os, sys
-if sys.argv[1:2] and sys.argv[1].startswith("Username"):
-    print("x-access-token")
-else:
-    print(os.pread(int(os.environ["{variable}"]), 1 << 16, 0).decode().strip())
+USERNAME = "x-access-token"
+# The descriptor is opened anew through /proc, so every ask reads the token from its start:
+# a blobless clone's lazy fetches ask again in child processes that share the offset.
+# Without /proc (macOS), Python's pread does the same, slower.
+ASKPASS = """#!/bin/sh
+# release-train's askpass: git asks for the password (the username is configured); the
+# token comes from the file descriptor git inherited, never from the environment.
+case "$1" in
+  Username*) echo {username}; exit 0 ;;
+esac
+fd="${variable}"
+if [ -r "/proc/self/fd/$fd" ]; then
+  IFS= read -r token < "/proc/self/fd/$fd"
+else
+  token=$("{python}" -I -c \\
+    'import os, sys; print(os.pread(int(sys.argv[1]), 1 << 16, 0).decode())' "$fd")
+fi
+printf '%s\\n' "$token"
 """
 
 
@@ -60,9 +69,11 @@ class GitAuth:
         return {
             "GIT_TERMINAL_PROMPT": "0",
             "GCM_INTERACTIVE": "never",
-            "GIT_CONFIG_COUNT": "1",
+            "GIT_CONFIG_COUNT": "2",
             "GIT_CONFIG_KEY_0": "credential.helper",
             "GIT_CONFIG_VALUE_0": "",
+            "GIT_CONFIG_KEY_1": "credential.username",
+            "GIT_CONFIG_VALUE_1": USERNAME,
         }
 
     @contextlib.contextmanager
@@ -84,7 +95,11 @@ class GitAuth:
 
 
 def _askpass_text() -> str:
-    return ASKPASS.replace("{python}", sys.executable).replace("{variable}", TOKEN_FD_VARIABLE)
+    values = {"{python}": sys.executable, "{variable}": TOKEN_FD_VARIABLE, "{username}": USERNAME}
+    text = ASKPASS
+    for placeholder, value in values.items():
+        text = text.replace(placeholder, value)
+    return text
 
 
 def authed(auth: GitAuth, repo: Path, *args: str, timeout: float = 300.0) -> str:

@@ -251,3 +251,31 @@ def test_the_secrets_are_out_of_the_re_executed_environment(tmp_path: Path) -> N
     env = {"INPUT_TOKEN": "ghs_secret1", "GITHUB_TOKEN": "ghs_secret2", "PLAIN": "kept"}
     done = command.run([sys.executable, "-c", probe], env=env, cwd=tmp_path)
     assert done.stdout.splitlines() == ["ghs_secret1 ghs_secret2", "False"]
+
+
+def test_the_account_writes_the_worktree_but_not_the_git_dirs(shared: Path) -> None:
+    """What a hook run as the account can and cannot do to a handed-over worktree."""
+    if os.geteuid() != 0:
+        pytest.skip("handing files to another account needs root")
+    account = accounts.repo_code_account({accounts.ACCOUNT_VARIABLE: "nobody"})
+    assert account is not None
+    clone, worktree = shared / "clone", shared / "worktree"
+    clone.mkdir()
+    git.git(clone, "init", "--quiet", "--initial-branch=main")
+    (clone / "pyproject.toml").write_text("[project]\n")
+    git.git(clone, "add", "pyproject.toml")
+    git.git(clone, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "--quiet", "-m", "x")
+    git.git(clone, "worktree", "add", "--quiet", "-b", "release", str(worktree))
+    accounts.hand_over(account, worktree, [shared / "cache"])
+
+    def as_account(script: str) -> int:
+        argv = ["/bin/sh", "-c", script]
+        env = {**accounts.git_trust(account), "GIT_CONFIG_NOSYSTEM": "1"}
+        return command.run(argv, cwd=worktree, env=env, user=account, check=False).returncode
+
+    assert as_account("git status --porcelain && echo '# ok' >> pyproject.toml") == 0
+    assert as_account("touch uv.lock.tmp && mv uv.lock.tmp uv.lock && touch ../cache/x") == 0
+    assert as_account(f"echo hook > {clone}/.git/hooks/pre-push") != 0
+    assert as_account("git config core.hooksPath /tmp") != 0
+    assert as_account("rm -f .git") != 0  # the sticky top directory keeps our link
+    assert (worktree / ".git").is_file()

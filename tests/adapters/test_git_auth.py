@@ -18,6 +18,7 @@ def test_askpass_answers_every_ask_from_the_descriptor(tmp_path: Path) -> None:
         ]
     assert asks == ["x-access-token\n", *["ghs_t0ken with\\odd chars\n"] * 3]
     assert (tmp_path / "auth").stat().st_mode & 0o077 == 0
+    assert "ghs_t0ken" not in repr(auth)
 
 
 def test_without_a_token_git_gets_no_askpass(tmp_path: Path) -> None:

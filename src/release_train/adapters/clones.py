@@ -14,7 +14,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from release_train.adapters.git import git, is_repository
@@ -47,7 +47,7 @@ class GitAuth:
     """How git authenticates to the server: an askpass script, the token held in memory."""
 
     askpass: Path | None
-    token: str | None
+    token: str | None = field(repr=False)  # never in a traceback's or a log's repr
 
     @classmethod
     def for_token(cls, token: str | None, directory: Path) -> GitAuth:

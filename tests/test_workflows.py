@@ -11,12 +11,15 @@ import re
 import runpy
 import shutil
 import sys
+import tomllib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from release_train.adapters.command import run
 
@@ -105,6 +108,38 @@ def release_workflow_findings(doc: Doc) -> list[str]:
     return [] if environment == "release" else ["job release: not bound to environment release"]
 
 
+_SECRET = re.compile(r"secrets\.([A-Za-z0-9_]+)")
+APP_TOKEN = "actions/create-github-app-token@"
+
+
+def _secrets(job: Doc) -> set[str]:
+    return set(_SECRET.findall(yaml.safe_dump(dict(job))))
+
+
+def plan_job_findings(doc: Doc) -> list[str]:
+    """The plan job runs before anyone approved: no secret of the release job reaches it,
+    and the App token it mints can only read."""
+    jobs = dict(_jobs(doc))
+    plan, release = jobs.get("plan", {}), jobs.get("release", {})
+    findings = [
+        f"job plan: gets the release job's secret {name}"
+        for name in sorted(_secrets(plan) & _secrets(release))
+    ]
+    for step in plan.get("steps") or []:
+        if str(step.get("uses", "")).startswith(APP_TOKEN):
+            asked = {
+                k: v for k, v in (step.get("with") or {}).items() if k.startswith("permission-")
+            }
+            if not asked:
+                findings.append("job plan: App token with every permission of the App")
+            findings += [
+                f"job plan: App token with {name}: {level}"
+                for name, level in sorted(asked.items())
+                if level != "read"
+            ]
+    return findings
+
+
 def action_findings(doc: Doc) -> list[str]:
     """Every input documented with its default (unless required); every output documented."""
     findings = []
@@ -131,6 +166,50 @@ def test_workflow_follows_our_rules(path: Path) -> None:
 
 def test_release_job_waits_for_the_environment() -> None:
     assert release_workflow_findings(_load(RELEASE_WORKFLOW)) == []
+
+
+def test_the_plan_job_gets_no_write_secret() -> None:
+    doc = _load(RELEASE_WORKFLOW)
+    assert plan_job_findings(doc) == []
+    plan, release = dict(_jobs(doc))["plan"], dict(_jobs(doc))["release"]
+    assert _secrets(plan) and _secrets(release)  # the rule above compared something
+    assert plan["environment"] != release["environment"] == "release"
+
+
+PLAN_JOBS = """
+jobs:
+  plan:
+    environment: plan
+    steps:
+      - uses: actions/create-github-app-token@29824e69f54612133e76f7eaac726eef6c875baf
+        with: {private-key: "${{ secrets.READER }}", permission-contents: read}
+  release:
+    environment: release
+    steps:
+      - uses: actions/create-github-app-token@29824e69f54612133e76f7eaac726eef6c875baf
+        with: {private-key: "${{ secrets.WRITER }}", permission-contents: write}
+"""
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "finding"),
+    [
+        ("secrets.READER", "secrets.WRITER", "gets the release job's secret WRITER"),
+        (
+            "permission-contents: read}",
+            "permission-contents: write}",
+            "App token with permission-contents: write",
+        ),
+        (", permission-contents: read}", "}", "App token with every permission of the App"),
+    ],
+    ids=["write-secret", "write-permission", "no-permissions"],
+)
+def test_plan_rule_finds_a_plan_job_that_could_write(old: str, new: str, finding: str) -> None:
+    assert plan_job_findings(yaml.safe_load(PLAN_JOBS)) == []
+    assert old in PLAN_JOBS
+    assert plan_job_findings(yaml.safe_load(PLAN_JOBS.replace(old, new, 1))) == [
+        f"job plan: {finding}"
+    ]
 
 
 def test_action_documents_its_interface() -> None:
@@ -293,6 +372,28 @@ def test_zizmor_passes_on_the_action_and_every_workflow() -> None:
     assert all(f"completed {name}" in output for name in files), output
 
 
+def test_zizmor_auditor_finds_nothing_either() -> None:
+    """The auditor persona's pedantic audits too (secrets outside an environment, App
+    tokens for every repository of the installation, ...)."""
+    files = [str(path.relative_to(ROOT)) for path in [ACTION, *WORKFLOWS]]
+    status, output = _zizmor("--persona=auditor", *files, cwd=ROOT)
+    assert status == 0, output
+    assert "No findings to report" in output
+
+
+def test_zizmor_auditor_flags_a_repo_wide_secret(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text(
+        "on: workflow_dispatch\npermissions: {}\njobs:\n  a:\n    runs-on: ubuntu-latest\n"
+        "    permissions: {}\n    steps:\n      - run: echo\n"
+        "        env: {TOKEN: '${{ secrets.RELEASE_TOKEN }}'}\n",
+        encoding="utf-8",
+    )
+    status, output = _zizmor("--persona=auditor", str(bad), cwd=tmp_path)
+    assert status != 0
+    assert "secrets-outside-env" in output
+
+
 def test_zizmor_reports_findings(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yml"
     bad.write_text(
@@ -304,6 +405,97 @@ def test_zizmor_reports_findings(tmp_path: Path) -> None:
     status, output = _zizmor(str(bad), cwd=tmp_path)
     assert status != 0
     assert "unpinned-uses" in output
+
+
+# --- the Action's image ----------------------------------------------------------------
+
+DOCKERFILE = ROOT / "Dockerfile"
+LOCK = ROOT / "requirements" / "action.txt"
+LOCK_INPUT = ROOT / "requirements" / "action.in"
+BASE_BY_DIGEST = re.compile(r"^ARG BASE=[^@\s]+@sha256:[0-9a-f]{64}$", re.MULTILINE)
+LOCK_ENTRY = re.compile(
+    r"^([A-Za-z0-9._-]+)==(\S+)((?:\s*\\\n\s+--hash=sha256:[0-9a-f]{64})*)", re.MULTILINE
+)
+REGENERATE = (
+    "uv pip compile --no-config --generate-hashes --python-version 3.11 "
+    "--python-platform x86_64-manylinux_2_28 pyproject.toml requirements/action.in "
+    "-o requirements/action.txt"
+)
+
+
+def _instructions(dockerfile: str) -> list[str]:
+    """The Dockerfile's instructions, continuation lines joined, comments left out."""
+    joined = re.sub(r"\\\n", " ", dockerfile)
+    return [" ".join(line.split()) for line in joined.splitlines() if line.strip()[:1] not in "#"]
+
+
+def locked_pins(text: str) -> dict[str, tuple[str, int]]:
+    """Package (normalised) -> (pinned version, number of hashes) of a hashed lock."""
+    return {
+        canonicalize_name(name): (version, hashes.count("--hash="))
+        for name, version, hashes in LOCK_ENTRY.findall(text)
+    }
+
+
+def test_the_base_image_is_pinned_by_digest() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert BASE_BY_DIGEST.search(text), "ARG BASE=<image>@sha256:<digest> before FROM"
+    assert [i for i in _instructions(text) if i.startswith("FROM ")] == ["FROM ${BASE}"]
+
+
+def test_the_image_installs_every_package_by_hash() -> None:
+    installs = [i for i in _instructions(DOCKERFILE.read_text()) if "install" in i]
+    pips = [i for i in installs if "pip install" in i]
+    assert len(pips) == 2, installs
+    assert (
+        "--require-hashes --no-deps --requirement /opt/release-train/requirements/action.txt"
+        in (pips[0])
+    )
+    assert "--no-deps --no-build-isolation --no-index /opt/release-train" in pips[1]
+    ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    assert "!requirements/action.txt" in ignored
+
+
+def stale_requirements(locked: Mapping[str, tuple[str, int]], wanted: list[str]) -> list[str]:
+    """The requirements in `wanted` that no pin of `locked` (with hashes) satisfies."""
+    stale = []
+    for text in wanted:
+        requirement = Requirement(text)
+        version, hashes = locked.get(canonicalize_name(requirement.name), ("", 0))
+        if not hashes or not requirement.specifier.contains(version, prereleases=True):
+            stale.append(f"{text} (locked: {version or 'nothing'})")
+    return stale
+
+
+def test_the_lock_is_current_with_pyproject_and_the_tools() -> None:
+    """Every requirement of release-train, its build backend and the image's tools is pinned
+    in the lock, with hashes, at a version that satisfies it."""
+    text = LOCK.read_text(encoding="utf-8")
+    locked = locked_pins(text)
+    assert REGENERATE in text.splitlines()[1]
+    assert all(hashes for _, hashes in locked.values()), "every pin has hashes"
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    tools = [
+        line
+        for line in LOCK_INPUT.read_text(encoding="utf-8").splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    wanted = [*project["project"]["dependencies"], *project["build-system"]["requires"], *tools]
+    assert stale_requirements(locked, wanted) == [], f"regenerate the lock: {REGENERATE}"
+    assert {"uv", "pre-commit", "hatchling"} <= set(locked)
+
+
+def test_the_lock_rule_finds_what_the_lock_misses() -> None:
+    hashed = "    --hash=sha256:" + "a" * 64
+    lock = f"pydantic==2.1.0 \\\n{hashed}\nuv==0.13.9\nPyYAML==6.0 \\\n{hashed}\n"
+    locked = locked_pins(lock)
+    assert locked == {"pydantic": ("2.1.0", 1), "uv": ("0.13.9", 0), "pyyaml": ("6.0", 1)}
+    wanted = ["pydantic>=2.6", "uv==0.13.9", "pyyaml>=6", "tomlkit"]
+    assert stale_requirements(locked, wanted) == [
+        "pydantic>=2.6 (locked: 2.1.0)",
+        "uv==0.13.9 (locked: 0.13.9)",  # pinned, but without a hash
+        "tomlkit (locked: nothing)",
+    ]
 
 
 # --- docs -----------------------------------------------------------------------------

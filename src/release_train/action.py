@@ -9,13 +9,13 @@ results to step outputs, failures to annotations; the state lives in the configu
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from release_train import gates, runs
 from release_train.action_inputs import Inputs
+from release_train.adapters import handoff
 from release_train.adapters.actions import ActionsProgress, ActionsRuntime
 from release_train.adapters.store import StateStore
 from release_train.config import Config, GateKind, StoreKind, load_config
@@ -313,8 +313,12 @@ def _load(inputs: Inputs, runtime: ActionsRuntime, env: dict[str, str]) -> Confi
 
 
 def run_action(env: Mapping[str, str] | None = None) -> int:
-    """`release-train action`: what the Docker action's entrypoint runs."""
-    base = dict(os.environ if env is None else env)
+    """`release-train action`: what the Docker action's entrypoint runs.
+
+    Without `env`, the process first starts itself again with its secrets out of its
+    environment (`handoff`): repo code it runs later cannot read them in /proc.
+    """
+    base = handoff.sealed_environment() if env is None else dict(env)
     runtime = ActionsRuntime.from_env(base)
     if runtime is None:
         raise ReleaseError(

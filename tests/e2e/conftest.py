@@ -70,5 +70,5 @@ def base_image(docker_daemon: Daemon, e2e_cache: Path) -> str:
 def action_image(docker_daemon: Daemon, base_image: str) -> str:
     """release-train's action image, under the name act looks for with --rebuild=false."""
     name = act_image_name(ACTION_USES)
-    build_action_image(docker_daemon, PROJECT, name)
+    build_action_image(docker_daemon, PROJECT, name, base_image)
     return name

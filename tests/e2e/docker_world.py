@@ -168,13 +168,25 @@ def _wait_until_answers(daemon: Daemon, log_path: Path) -> None:
 
 
 def base_image_tag(dockerfile_text: str) -> str:
-    """The image the Dockerfile's first `FROM` names (flags such as --platform skipped)."""
+    """The local name of the image the Dockerfile's first `FROM` names, digest left off.
+
+    A `FROM ${BASE}` takes the default of `ARG BASE=...` before it. A stand-in built here
+    cannot have the registry's digest, so it goes by the name alone and the build is given
+    that name for BASE (`build_action_image`).
+    """
+    defaults: dict[str, str] = {}
     for line in dockerfile_text.splitlines():
         words = line.split()
+        if words and words[0].upper() == "ARG" and len(words) > 1 and "=" in words[1]:
+            name, _, value = words[1].partition("=")
+            defaults[name] = value
         if words and words[0].upper() == "FROM":
             names = [word for word in words[1:] if not word.startswith("--")]
-            if names and "$" not in names[0]:
-                return names[0]
+            image = names[0] if names else ""
+            if image.startswith("${") and image.endswith("}"):
+                image = defaults.get(image[2:-1], "")
+            if image and "$" not in image:
+                return image.partition("@")[0]
             break
     raise ReleaseError(ErrorCode.USAGE, "the Dockerfile names no literal base image in FROM")
 
@@ -232,9 +244,13 @@ def remove_tree(root: Path) -> None:
     shutil.rmtree(root)
 
 
-def build_action_image(daemon: Daemon, context: Path, tag: str) -> None:
-    """Build the action's image on the host network (the bridge has no way out here)."""
-    daemon.docker(["build", "--network", "host", "-t", tag, str(context)], timeout=BUILD_SECONDS)
+def build_action_image(daemon: Daemon, context: Path, tag: str, base: str) -> None:
+    """Build the action's image on the host network (the bridge has no way out here), from
+    the local stand-in `base` in place of the registry's image pinned by digest."""
+    daemon.docker(
+        ["build", "--network", "host", "--build-arg", f"BASE={base}", "-t", tag, str(context)],
+        timeout=BUILD_SECONDS,
+    )
 
 
 def act_image_name(uses: str) -> str:

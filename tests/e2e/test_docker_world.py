@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import E2E_TIMEOUT
+from .conftest import E2E_TIMEOUT, PROJECT
 from .docker_world import (
     ActJob,
     Daemon,
@@ -126,7 +126,7 @@ def test_act_runs_a_docker_action_against_loopback(
     tmp_path: Path, docker_daemon: Daemon, base_image: str, api_url: str
 ) -> None:
     action = tiny_action(tmp_path, base_image)
-    build_action_image(docker_daemon, action, act_image_name(TINY_USES))
+    build_action_image(docker_daemon, action, act_image_name(TINY_USES), base_image)
     (tmp_path / "tiny.yml").write_text(WORKFLOW, encoding="utf-8")
     host = api_url.removeprefix("http://")
     central = central_repo(
@@ -165,6 +165,12 @@ def test_act_image_name_follows_act() -> None:
 def test_base_image_tag_reads_the_first_from() -> None:
     text = "# FROM x\nARG V=1\nFROM --platform=linux/amd64 python:3.11-slim AS base\nFROM y\n"
     assert base_image_tag(text) == "python:3.11-slim"
+
+
+def test_base_image_tag_takes_the_arg_default_without_its_digest() -> None:
+    text = "ARG BASE=python:3.11-slim-bookworm@sha256:" + "a" * 64 + "\nFROM ${BASE}\n"
+    assert base_image_tag(text) == "python:3.11-slim-bookworm"
+    assert base_image_tag((PROJECT / "Dockerfile").read_text()) == "python:3.11-slim-bookworm"
 
 
 def test_parse_act_log_reads_json_lines_and_ignores_the_rest() -> None:

@@ -45,6 +45,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(E2E_TIMEOUT)]
 WORKFLOW = ".github/workflows/release-train.yml"
 UPLOAD_USES = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02"
 UPLOAD_STAND_IN = Path(__file__).parent / "stand_ins" / "upload-artifact"
+APP_TOKEN_USES = "actions/create-github-app-token@29824e69f54612133e76f7eaac726eef6c875baf"
+APP_TOKEN_STAND_IN = Path(__file__).parent / "stand_ins" / "create-github-app-token"
 REVIEWER = "octo-reviewer"
 
 
@@ -62,10 +64,16 @@ class Train:
         env = self.world.env
         job = ActJob(
             platform_image=self.image,
-            local_repositories={ACTION_USES: PROJECT, UPLOAD_USES: UPLOAD_STAND_IN},
+            local_repositories={
+                ACTION_USES: PROJECT,
+                UPLOAD_USES: UPLOAD_STAND_IN,
+                APP_TOKEN_USES: APP_TOKEN_STAND_IN,
+            },
             mounts={self.artifacts: "/artifacts"},
             secrets={
-                "RELEASE_TRAIN_TOKEN": env["GITHUB_TOKEN"],
+                # The Apps' keys: the stand-in mints the sandbox's one token from them.
+                "RELEASE_TRAIN_READER_KEY": env["GITHUB_TOKEN"],
+                "RELEASE_TRAIN_APP_KEY": env["GITHUB_TOKEN"],
                 "SLACK_BOT_TOKEN": env["SLACK_BOT_TOKEN"],
             },
             env={

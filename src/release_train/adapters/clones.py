@@ -1,8 +1,9 @@
 """Run-owned git: fresh clones from the server, worktrees, and the token passed by askpass.
 
-The token never appears in a URL, an argv or a config file: git asks `GIT_ASKPASS` for
-it when the server challenges, and the askpass script reads it from the environment of
-that one git process (DESIGN defect 13: a person's working copy is never touched).
+The token never appears in a URL, an argv, a config file or an environment: git asks
+`GIT_ASKPASS` for it when the server challenges, and the askpass script reads it from a
+file descriptor that exists only while that one git command runs: an unlinked file the
+git process inherits (DESIGN defect 13: a person's working copy is never touched).
 """
 
 from __future__ import annotations
@@ -11,63 +12,102 @@ import contextlib
 import fcntl
 import os
 import shutil
+import sys
+import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from release_train.adapters.git import git, is_repository
 from release_train.errors import ErrorCode, ReleaseError
 
-TOKEN_VARIABLE = "RELEASE_TRAIN_GIT_TOKEN"  # noqa: S105 (a variable's name, not a secret)
+TOKEN_FD_VARIABLE = "RELEASE_TRAIN_GIT_TOKEN_FD"  # noqa: S105 (a variable's name, not a secret)
+USERNAME = "x-access-token"
+# The descriptor is opened anew through /proc, so every ask reads the token from its start:
+# a blobless clone's lazy fetches ask again in child processes that share the offset.
+# Without /proc (macOS), Python's pread does the same, slower.
 ASKPASS = """#!/bin/sh
-# release-train's askpass: git asks for a username, then a password; the token is the latter.
+# release-train's askpass: git asks for the password (the username is configured); the
+# token comes from the file descriptor git inherited, never from the environment.
 case "$1" in
-  Username*) printf '%s\\n' x-access-token ;;
-  *) printf '%s\\n' "$RELEASE_TRAIN_GIT_TOKEN" ;;
+  Username*) echo {username}; exit 0 ;;
 esac
+fd="${variable}"
+if [ -r "/proc/self/fd/$fd" ]; then
+  IFS= read -r token < "/proc/self/fd/$fd"
+else
+  token=$("{python}" -I -c \\
+    'import os, sys; print(os.pread(int(sys.argv[1]), 1 << 16, 0).decode())' "$fd")
+fi
+printf '%s\\n' "$token"
 """
 
 
 @dataclass(frozen=True)
 class GitAuth:
-    """How git authenticates to the server: an askpass script and the token in one env var."""
+    """How git authenticates to the server: an askpass script, the token held in memory."""
 
     askpass: Path | None
-    token: str | None
+    token: str | None = field(repr=False)  # never in a traceback's or a log's repr
 
     @classmethod
     def for_token(cls, token: str | None, directory: Path) -> GitAuth:
         if not token:
             return cls(None, None)
         directory.mkdir(parents=True, exist_ok=True)
-        script = directory / "askpass.sh"
-        if not script.exists() or script.read_text() != ASKPASS:
+        directory.chmod(0o700)  # repo code run as another account cannot swap the script
+        script, text = directory / "askpass", _askpass_text()
+        if not script.exists() or script.read_text() != text:
             tmp = directory / f".askpass.{os.getpid()}"
-            tmp.write_text(ASKPASS)
+            tmp.write_text(text)
             tmp.chmod(0o700)
             tmp.replace(script)
         return cls(script, token)
 
     @property
     def env(self) -> dict[str, str]:
-        # No credential helper may store the token; no terminal prompt may hang a run.
-        base = {"GIT_TERMINAL_PROMPT": "0", "GCM_INTERACTIVE": "never"}
-        if self.askpass is None or self.token is None:
-            return base
+        """What every git call gets: no credential helper may store a token, no prompt hang."""
         return {
-            **base,
-            "GIT_ASKPASS": str(self.askpass),
-            TOKEN_VARIABLE: self.token,
-            "GIT_CONFIG_COUNT": "1",
+            "GIT_TERMINAL_PROMPT": "0",
+            "GCM_INTERACTIVE": "never",
+            "GIT_CONFIG_COUNT": "2",
             "GIT_CONFIG_KEY_0": "credential.helper",
             "GIT_CONFIG_VALUE_0": "",
+            "GIT_CONFIG_KEY_1": "credential.username",
+            "GIT_CONFIG_VALUE_1": USERNAME,
         }
+
+    @contextlib.contextmanager
+    def session(self) -> Iterator[tuple[dict[str, str], tuple[int, ...]]]:
+        """(env, fds) for one git command that may talk to the server.
+
+        The token lives in an unlinked file for as long as the command runs, so no process
+        started later (a pre-commit hook) finds it in our environment, a file or our fds.
+        """
+        if self.askpass is None or self.token is None:
+            yield self.env, ()
+            return
+        with tempfile.TemporaryFile() as secret:
+            secret.write(self.token.encode())
+            secret.flush()
+            fd = secret.fileno()
+            env = {**self.env, "GIT_ASKPASS": str(self.askpass), TOKEN_FD_VARIABLE: str(fd)}
+            yield env, (fd,)
+
+
+def _askpass_text() -> str:
+    values = {"{python}": sys.executable, "{variable}": TOKEN_FD_VARIABLE, "{username}": USERNAME}
+    text = ASKPASS
+    for placeholder, value in values.items():
+        text = text.replace(placeholder, value)
+    return text
 
 
 def authed(auth: GitAuth, repo: Path, *args: str, timeout: float = 300.0) -> str:
     """`git -C repo args` that may talk to the server; a refused token is PERMISSION_DENIED."""
     try:
-        return git(repo, *args, env=auth.env, timeout=timeout)
+        with auth.session() as (env, fds):
+            return git(repo, *args, env=env, timeout=timeout, pass_fds=fds)
     except ReleaseError as exc:
         refused = denied(exc, args[0] if args else "git")
         if refused is None:

@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from release_train.errors import ErrorCode, ReleaseError
 
 OUTPUT_TAIL_LINES = 30
+
+
+@dataclass(frozen=True)
+class RunAs:
+    """The account a command runs as instead of ours: no supplementary groups, own home."""
+
+    uid: int
+    gid: int
+    home: Path
 
 
 @dataclass(frozen=True)
@@ -45,14 +54,20 @@ def run(
     repo: str | None = None,
     hint: str | None = None,
     input_text: str | None = None,
+    pass_fds: Sequence[int] = (),
+    user: RunAs | None = None,
 ) -> Completed:
     """Run `argv` (never through a shell) and return its output.
 
     `env` *replaces* nothing: it is laid over the current environment. With `check`, a
     non-zero exit raises `ReleaseError(code)` carrying the masked tail of the output.
+    `pass_fds` stay open in the child (all others are closed); with `user`, the child runs
+    as that account (HOME set to its home), which needs root.
     """
     secrets = tuple(secrets)
     full_env = {**os.environ, **env} if env is not None else None
+    if user is not None:
+        full_env = {**(full_env or os.environ), "HOME": str(user.home)}
     try:
         proc = subprocess.run(
             argv,
@@ -68,6 +83,10 @@ def run(
             check=False,
             input=input_text,
             stdin=None if input_text is not None else subprocess.DEVNULL,
+            pass_fds=tuple(pass_fds),
+            user=None if user is None else user.uid,
+            group=None if user is None else user.gid,
+            extra_groups=None if user is None else [],
         )
     except subprocess.TimeoutExpired as exc:
         raise ReleaseError(
@@ -82,6 +101,13 @@ def run(
             f"`{argv[0]}` is not installed or not on PATH",
             repo=repo,
             hint=hint or f"install {argv[0]} and try again",
+        ) from exc
+    except OSError as exc:  # not executable, or not reachable for the account in `user`
+        raise ReleaseError(
+            code,
+            f"cannot start `{argv[0]}`: {exc.strerror}",
+            repo=repo,
+            hint=hint or f"check that {argv[0]} is executable",
         ) from exc
     done = Completed(tuple(argv), proc.returncode, proc.stdout, proc.stderr)
     if check and proc.returncode != 0:

@@ -22,9 +22,22 @@ class TagRef:
     commit: str  # the commit the tag points at (peeled for annotated tags)
 
 
+# Options every git call runs with. The run's clones and worktrees hold files that repo code
+# (pre-commit hooks, build backends) can write, .git/hooks and .git/config among them: no
+# hook (a planted pre-push would run with the push's credentials) and no fsmonitor command
+# may run. Command-line config outranks every config file, and `/dev/null` as hooks
+# directory holds no hook at all, so there is no directory to keep empty.
+SAFE_OPTIONS = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
+
+
 class LoggedCommit(NamedTuple):  # a NamedTuple: cheap to build by the ten thousand
     sha: str
     message: str
+
+
+def git_argv(repo: Path, *args: str) -> list[str]:
+    """`git -C repo args...` with hooks and fsmonitor off: the argv of every git call."""
+    return ["git", *SAFE_OPTIONS, "-C", str(repo), *args]
 
 
 def git(
@@ -34,16 +47,18 @@ def git(
     check: bool = True,
     input_text: str | None = None,
     timeout: float = 300.0,
+    pass_fds: Sequence[int] = (),
 ) -> str:
     """Run `git -C repo args...` and return stdout; failures are `GIT_FAILED`."""
     done = command.run(
-        ["git", "-C", str(repo), *args],
+        git_argv(repo, *args),
         env=env,
         check=check,
         code=ErrorCode.GIT_FAILED,
         repo=repo.name,
         input_text=input_text,
         timeout=timeout,
+        pass_fds=pass_fds,
     )
     return done.stdout
 
@@ -100,7 +115,7 @@ def log_excluding(repo: Path, until: str, exclude: Sequence[str]) -> list[Logged
 def show_file(repo: Path, rev: str, path: str) -> str | None:
     """The text of `path` at `rev`, or None when it does not exist there."""
     done = command.run(
-        ["git", "-C", str(repo), "show", f"{rev}:{path}"],
+        git_argv(repo, "show", f"{rev}:{path}"),
         check=False,
         code=ErrorCode.GIT_FAILED,
         repo=repo.name,
@@ -118,7 +133,7 @@ def show_file(repo: Path, rev: str, path: str) -> str | None:
 
 def is_repository(path: Path) -> bool:
     done = command.run(
-        ["git", "-C", str(path), "rev-parse", "--is-inside-work-tree"],
+        git_argv(path, "rev-parse", "--is-inside-work-tree"),
         check=False,
         code=ErrorCode.GIT_FAILED,
     )

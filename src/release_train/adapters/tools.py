@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from release_train.adapters import command
+from release_train.adapters import accounts, command
 from release_train.adapters.git import git
 from release_train.errors import ErrorCode, ReleaseError
 
@@ -123,12 +123,14 @@ def run_uv(
     timeout: float,
     cwd: Path | None = None,
     hint: str | None = None,
+    user: command.RunAs | None = None,
 ) -> command.Completed:
     """uv against `index_url` alone, without tokens, its URL's secrets masked; not checked."""
     return command.run(
         argv,
         cwd=cwd,
-        env=repo_code_environment(index_url, cache_dir),
+        env={**repo_code_environment(index_url, cache_dir), **accounts.git_trust(user)},
+        user=user,
         timeout=timeout,
         check=False,
         secrets=url_secrets(index_url),
@@ -155,6 +157,7 @@ def uv_lock(
         "pyproject.toml (a just-released upstream above all) is installable there, "
         "and that the pins can be satisfied together"
     )
+    account = accounts.for_repo_code(worktree, [cache_dir] if cache_dir else [])
     try:
         done = run_uv(
             ["uv", "lock", "--default-index", index_url],
@@ -165,6 +168,7 @@ def uv_lock(
             timeout=timeout,
             cwd=worktree,
             hint=hint,
+            user=account,
         )
     except ReleaseError as exc:
         raise _as_step_error(exc, ErrorCode.LOCK_FAILED, "uv lock") from exc
@@ -207,12 +211,15 @@ def pre_commit(
     """
     before = snapshot(worktree)
     added = _intend_to_add(worktree, before)
-    env = {**secret_free_environment(), "PRE_COMMIT_HOME": str(home or pre_commit_home())}
+    home = home or pre_commit_home()
+    account = accounts.for_repo_code(worktree, [home])
+    env = {**secret_free_environment(), "PRE_COMMIT_HOME": str(home), **accounts.git_trust(account)}
     try:
         done = command.run(
             ["pre-commit", "run", "--all-files", "--show-diff-on-failure", "--color", "never"],
             cwd=worktree,
             env=env,
+            user=account,
             timeout=timeout,
             check=False,
             code=ErrorCode.LINT_FAILED,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from release_train.adapters import interpreters
 from release_train.adapters import workspace as ws
 from release_train.config import Config
 from release_train.core.graph import Graph, build_graph, check_depends_on, check_tiers
@@ -66,6 +67,7 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
     selected = select(config, request.repos)
     manifests = ws.read_manifests(config, workspace, request.revs)
     graph = family_graph(config, workspace, manifests)
+    interpreter_problems = interpreters.start(config, manifests, selected)  # beside the scan
     scans = ws.scan_repos(config, manifests, selected)
     options = PlanOptions(
         bump=request.bump,
@@ -76,5 +78,5 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
     run_id = request.run_id or make_run_id(selected, today)
     plan = make_plan(scans, graph, selected, options, run_id)
     # Preflight: every check adds its findings here, so the plan names them all at once.
-    problems: list[Problem] = []
+    problems: list[Problem] = [*interpreter_problems.result()]
     return dataclasses.replace(plan, problems=sort_problems(problems))

@@ -228,7 +228,11 @@ class Lock:
                     hint="the index may lag; resume the run once it serves the upstream",
                 )
         tools.uv_lock(
-            ctx.worktree, index_url=services.index_url, cache_dir=services.cache_dir, repo=ctx.name
+            ctx.worktree,
+            index_url=services.index_url,
+            cache_dir=services.cache_dir,
+            repo=ctx.name,
+            python_downloads=services.config.python_downloads,
         )
 
 

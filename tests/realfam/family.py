@@ -5,7 +5,15 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-REALFAM = Path(__file__).resolve().parents[3] / "shared" / "realfam"
+# ../shared/realfam of the checkout; a worktree under /work/wt/ finds it one level further up.
+REALFAM = next(
+    (
+        p / "shared" / "realfam"
+        for p in Path(__file__).resolve().parents[3:5]
+        if (p / "shared" / "realfam").is_dir()
+    ),
+    Path(__file__).resolve().parents[3] / "shared" / "realfam",
+)
 REPOS = (
     "omnibase_spi",
     "omnibase_core",

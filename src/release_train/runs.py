@@ -1,4 +1,8 @@
-"""Whole runs: start one (plan, gate, state, engine, Phase 4), resume one, show one."""
+"""Whole runs: start one (plan, gate, state, engine, Phase 4), resume one, show one.
+
+`plan` needs only the planning half, so the engine, the state models and the stores are
+imported where a run needs them: the CLI's plan path stays fast to start (issue 11).
+"""
 
 from __future__ import annotations
 
@@ -13,28 +17,17 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from release_train.adapters import clones
-from release_train.adapters.store import StateStore, local_store
 from release_train.config import Config, FailurePolicy, StoreKind
-from release_train.context import Progress, Services, Waits
-from release_train.core import summary
 from release_train.core.plan import Plan
-from release_train.core.state import (
-    Gate,
-    RunState,
-    RunStatus,
-    SkillResult,
-    dry_run_result,
-    new_state,
-    reopen,
-    run_result,
-)
 from release_train.core.versions import Bump
-from release_train.engine import Engine, pause_before_state
 from release_train.errors import ErrorCode, ExitStatus, ReleaseError
 from release_train.planning import PlanRequest, plan_workspace
 
 if TYPE_CHECKING:
     from release_train.adapters.github import GitHub
+    from release_train.adapters.store import StateStore
+    from release_train.context import Progress, Services
+    from release_train.core.state import Gate, RunState, SkillResult
 
 
 @dataclass
@@ -80,6 +73,8 @@ def store_for(config: Config, env: Mapping[str, str], github: GitHub | None = No
 
         github = github or _github(config, env)
         return BranchStore(github.repository(config.state.repo), config.state.branch)
+    from release_train.adapters.store import local_store  # noqa: PLC0415 - runs only
+
     configured = env.get("RELEASE_TRAIN_STATE_DIR")
     return local_store(Path(configured) if configured else None)
 
@@ -92,6 +87,8 @@ def _github(config: Config, env: Mapping[str, str]) -> GitHub:
 
 
 def connect(config: Config, options: Options, progress: Progress) -> World:
+    from release_train.context import Services, Waits  # noqa: PLC0415 - runs only
+
     env = options.env
     github = _github(config, env)
     services = Services(
@@ -158,6 +155,8 @@ def free_run_id(store: StateStore, plan: Plan, explicit: bool) -> str:
 
 
 def parse_state(text: str, location: str) -> RunState:
+    from release_train.core.state import RunState  # noqa: PLC0415 - runs only
+
     try:
         return RunState.model_validate_json(text)
     except ValidationError as exc:
@@ -233,6 +232,9 @@ def start(
     origin: str | None = None,
 ) -> Outcome:
     """Phase 2.3 to 4 for an approved plan: create the state, run, clean up, report."""
+    from release_train.core.state import dry_run_result, new_state  # noqa: PLC0415
+    from release_train.engine import pause_before_state  # noqa: PLC0415 - runs only
+
     config, store = world.config, world.store
     if not plan.entries:
         result = dry_run_result(plan, {r: config.tag_template(r) for r in config.repos})
@@ -259,6 +261,9 @@ def resume(world: World, options: Options, run_id: str, gate: Gate | None = None
 
     `gate` is this attempt's approval, when it needed one (the Action asks again).
     """
+    from release_train.core import summary  # noqa: PLC0415 - runs only
+    from release_train.core.state import RunStatus, reopen, run_result  # noqa: PLC0415
+
     store = world.store
     with store.lock(run_id):
         state, archived, location = load_run(store, run_id)
@@ -276,6 +281,10 @@ def resume(world: World, options: Options, run_id: str, gate: Gate | None = None
 
 
 def _execute(world: World, options: Options, state: RunState, sources: dict[str, Path]) -> Outcome:
+    from release_train.core import summary  # noqa: PLC0415 - runs only
+    from release_train.core.state import RunStatus, run_result  # noqa: PLC0415
+    from release_train.engine import Engine  # noqa: PLC0415 - runs only
+
     config = world.config
     engine = Engine(
         services=world.services,

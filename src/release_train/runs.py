@@ -72,7 +72,8 @@ def store_for(config: Config, env: Mapping[str, str], github: GitHub | None = No
         from release_train.adapters.branch_store import BranchStore  # noqa: PLC0415
 
         github = github or _github(config, env)
-        return BranchStore(github.repository(config.state.repo), config.state.branch)
+        repo = github.repository(config.state.repo)
+        return BranchStore(repo, config.state.branch, retry=github.retry)
     from release_train.adapters.store import local_store  # noqa: PLC0415 - runs only
 
     configured = env.get("RELEASE_TRAIN_STATE_DIR")

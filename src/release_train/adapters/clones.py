@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from release_train.adapters.backoff import Backoff, git_backoff, transient_git_failure
 from release_train.adapters.git import git, is_repository
 from release_train.errors import ErrorCode, ReleaseError
 
@@ -31,6 +32,8 @@ class GitAuth:
 
     askpass: Path | None
     token: str | None
+    # How server-bound git commands retry a network failure (issue 12, item 6).
+    retry: Backoff = field(default_factory=git_backoff, compare=False)
 
     @classmethod
     def for_token(cls, token: str | None, directory: Path) -> GitAuth:
@@ -62,8 +65,16 @@ class GitAuth:
 
 
 def authed(auth: GitAuth, repo: Path, *args: str, timeout: float = 300.0) -> str:
-    """`git -C repo args` that may talk to the server."""
-    return git(repo, *args, env=auth.env, timeout=timeout)
+    """`git -C repo args` that may talk to the server; tried again when the network failed.
+
+    Only a transient failure (a 5xx, a dropped or refused connection) is retried: a rejected
+    push or a refused token fails at once. Every command here is safe to repeat: a fetch or
+    clone starts over (a failed clone removes its directory), a push that landed before its
+    answer was lost finds the ref already there.
+    """
+    return auth.retry.retrying(
+        lambda: git(repo, *args, env=auth.env, timeout=timeout), transient_git_failure
+    )
 
 
 def repo_url(server_url: str, owner: str, repo: str) -> str:

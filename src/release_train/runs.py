@@ -7,7 +7,7 @@ imported where a run needs them: the CLI's plan path stays fast to start (issue 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -116,9 +116,18 @@ def server_url(env: Mapping[str, str]) -> str:
 
 
 def source_clones(
-    config: Config, env: Mapping[str, str], workspace: Path | None, repos: Sequence[str]
+    config: Config,
+    env: Mapping[str, str],
+    workspace: Path | None,
+    repos: Sequence[str],
+    *,
+    fetch: Collection[str] | None = None,
 ) -> tuple[Path, dict[str, Path]]:
-    """(directory to plan from, repo -> clone): the workspace's, or fresh run-owned clones."""
+    """(directory to plan from, repo -> clone): the workspace's, or fresh run-owned clones.
+
+    Only the repos in `fetch` (default: all) are cloned or brought up to date; the others
+    get their clone's path as it is (a resume's done repos need nothing from the server).
+    """
     if workspace is not None:
         return workspace, {r: workspace / r for r in repos}
     auth, server = git_auth(env), server_url(env)
@@ -126,6 +135,8 @@ def source_clones(
     names = sorted(repos)
 
     def clone(repo: str) -> Path:
+        if fetch is not None and repo not in fetch:
+            return root / repo
         url = clones.repo_url(server, config.owner, repo)
         return clones.fresh_clone(url, root / repo, config.branch, auth)
 
@@ -263,7 +274,7 @@ def resume(world: World, options: Options, run_id: str, gate: Gate | None = None
     `gate` is this attempt's approval, when it needed one (the Action asks again).
     """
     from release_train.core import summary  # noqa: PLC0415 - runs only
-    from release_train.core.state import RunStatus, reopen, run_result  # noqa: PLC0415
+    from release_train.core.state import RepoStatus, RunStatus, reopen, run_result  # noqa: PLC0415
 
     store = world.store
     with store.lock(run_id):
@@ -276,7 +287,10 @@ def resume(world: World, options: Options, run_id: str, gate: Gate | None = None
         if gate is not None:
             state.resume_gates.append(gate)
         workspace = options.workspace or (Path(state.workspace) if state.workspace else None)
-        _, sources = source_clones(world.config, options.env, workspace, sorted(state.repos))
+        unfinished = [r for r, s in state.repos.items() if s.status is not RepoStatus.DONE]
+        _, sources = source_clones(
+            world.config, options.env, workspace, sorted(state.repos), fetch=unfinished
+        )
         print(f"Resuming run {run_id} ({location}): {', '.join(reopened)}")
         return _execute(world, options, state, sources)
 

@@ -73,8 +73,13 @@ def authed(auth: GitAuth, repo: Path, *args: str, timeout: float = 300.0) -> str
     answer was lost finds the ref already there.
     """
     return auth.retry.retrying(
-        lambda: git(repo, *args, env=auth.env, timeout=timeout), transient_git_failure
+        lambda: authed_once(auth, repo, *args, timeout=timeout), transient_git_failure
     )
+
+
+def authed_once(auth: GitAuth, repo: Path, *args: str, timeout: float = 300.0) -> str:
+    """One try of `authed`, for a caller that retries a larger unit itself (a clone)."""
+    return git(repo, *args, env=auth.env, timeout=timeout)
 
 
 def repo_url(server_url: str, owner: str, repo: str) -> str:
@@ -89,20 +94,24 @@ def fresh_clone(url: str, dest: Path, branch: str, auth: GitAuth) -> Path:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)  # a clone killed halfway
-    authed(
-        auth,
-        dest.parent,
-        "clone",
-        "--quiet",
-        "--filter=blob:none",
-        "--branch",
-        branch,
-        url,
-        str(tmp),
-    )
-    authed(auth, tmp, "checkout", "--quiet", "--detach")
+
+    def clone() -> None:
+        if tmp.exists():
+            shutil.rmtree(tmp)  # a clone killed or failed halfway (git may leave it)
+        authed_once(
+            auth,
+            dest.parent,
+            "clone",
+            "--quiet",
+            "--filter=blob:none",
+            "--branch",
+            branch,
+            url,
+            str(tmp),
+        )
+        authed_once(auth, tmp, "checkout", "--quiet", "--detach")
+
+    auth.retry.retrying(clone, transient_git_failure)  # each try starts from nothing
     tmp.replace(dest)  # a clone killed halfway is never mistaken for a good one
     return dest
 

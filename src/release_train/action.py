@@ -8,6 +8,7 @@ results to step outputs, failures to annotations; the state lives in the configu
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -89,7 +90,7 @@ class Action:
             return self._plan_resume(store, resume)
         plan, _ = runs.plan_release(self.config, self.options(run_id=self.inputs.run_id))
         run_id = runs.free_run_id(store, plan, explicit=self.inputs.run_id is not None)
-        plan = Plan(run_id, plan.entries, plan.skipped, plan.graph, plan.selected)
+        plan = dataclasses.replace(plan, run_id=run_id)  # keeps the problems and the detail
         print(render.plan_text(plan), end="")
         self.runtime.summary(render.plan_markdown(plan))
         self.runtime.outputs(

@@ -98,7 +98,10 @@ def _plan(args: argparse.Namespace) -> tuple[Config, runs.Options, Plan, dict[st
 
 def cmd_plan(args: argparse.Namespace) -> int:
     _, _, plan, _ = _plan(args)
-    sys.stdout.write(FORMATS[args.format](plan))
+    if args.format == "text" and args.detail:
+        sys.stdout.write(render.plan_text(plan, detail=True))
+    else:
+        sys.stdout.write(FORMATS[args.format](plan))
     return ExitStatus.OK
 
 
@@ -280,6 +283,12 @@ def build_parser() -> argparse.ArgumentParser:
     _common(plan)
     _selection(plan)
     plan.add_argument("--format", choices=sorted(FORMATS), default="text")
+    plan.add_argument(
+        "--detail",
+        action="store_true",
+        help="text format: after the table, each repo's commits, pins and changelog entry "
+        "(Markdown and JSON always have them)",
+    )
     plan.set_defaults(handler=cmd_plan)
 
     release = sub.add_parser("release", help="release the family in dependency order")

@@ -44,6 +44,11 @@ class PythonDownloads(StrEnum):
     NEVER = "never"
 
 
+class FamilySources(StrEnum):
+    REFUSE = "refuse"  # a family member from git, a path or a URL is a preflight error
+    DROP = "drop"  # PIN removes that source and pins the released version instead
+
+
 class StoreKind(StrEnum):
     LOCAL = "local"
     BRANCH = "branch"
@@ -129,6 +134,12 @@ class Config(_Model):
     )
     zero_major: bool = Field(True, description="While major is 0, a breaking change bumps minor.")
     pin_policy: PinPolicy = Field(PinPolicy.EXACT, description="How same-run upstreams are pinned.")
+    family_sources: FamilySources = Field(
+        FamilySources.REFUSE,
+        description="A family member taken from git, a path or a URL ([tool.uv.sources], "
+        "Poetry git/path deps, `pkg @ URL`): refuse (a preflight error) or drop (PIN removes "
+        "that source and pins the released version).",
+    )
     cascade: bool = Field(
         True,
         description="Release (patch) a repo with no commits when a same-run upstream is released.",

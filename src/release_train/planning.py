@@ -10,9 +10,11 @@ from pathlib import Path
 
 from release_train.adapters import interpreters
 from release_train.adapters import workspace as ws
-from release_train.config import Config
-from release_train.core.graph import Graph, build_graph, check_depends_on, check_tiers
+from release_train.config import Config, FamilySources
+from release_train.core.family import manifest_problems
+from release_train.core.graph import Graph, check_depends_on, check_tiers, order_graph
 from release_train.core.plan import Plan, PlanOptions, make_plan, make_run_id
+from release_train.core.plan_detail import DetailInputs, with_details
 from release_train.core.problems import Problem, sort_problems
 from release_train.core.versions import Bump
 from release_train.errors import ErrorCode, ReleaseError
@@ -24,6 +26,7 @@ class PlanRequest:
     bump: Bump | None = None
     run_id: str | None = None
     revs: Mapping[str, str] = field(default_factory=dict)  # repo -> rev to plan (HEAD)
+    server_url: str | None = None  # API mode: the GitHub server, for compare links in the plan
 
 
 def select(config: Config, repos: Sequence[str]) -> list[str]:
@@ -38,8 +41,12 @@ def select(config: Config, repos: Sequence[str]) -> list[str]:
 
 
 def family_graph(config: Config, workspace: Path, manifests: dict[str, ws.Manifest]) -> Graph:
-    """The derived graph, checked against the config and the rest of the workspace."""
-    graph = build_graph(ws.family_edges(manifests))
+    """The derived graph, checked against the config and the rest of the workspace.
+
+    Its ordering edges are the required ones and the optional/group ones that close no
+    cycle (core/graph.order_graph); drift is checked against those.
+    """
+    graph = order_graph(manifests, ws.family_edges(manifests))
     declared = {r: c.depends_on for r, c in config.repos.items() if c.depends_on is not None}
     check_depends_on(graph, declared)
     if config.tiers is not None:
@@ -77,6 +84,10 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
     )
     run_id = request.run_id or make_run_id(selected, today)
     plan = make_plan(scans, graph, selected, options, run_id)
+    base = f"{request.server_url}/{config.owner}" if request.server_url else None
+    plan = with_details(plan, DetailInputs(config.pin_policy, today, base))
     # Preflight: every check adds its findings here, so the plan names them all at once.
     problems: list[Problem] = [*interpreter_problems.result()]
+    drop = config.family_sources is FamilySources.DROP
+    problems.extend(manifest_problems(manifests, plan, drop_sources=drop, policy=config.pin_policy))
     return dataclasses.replace(plan, problems=sort_problems(problems))

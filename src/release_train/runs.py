@@ -220,7 +220,11 @@ def plan_release(config: Config, options: Options) -> tuple[Plan, dict[str, Path
     revs: dict[str, str] = {}
     if options.workspace is not None and options.releasing:
         revs = workspace_revs(config, options.env, sources, fetch=not options.dry_run)
-    request = PlanRequest(repos=options.repos, bump=options.bump, run_id=options.run_id, revs=revs)
+    # Compare links only in API mode: a workspace's clones may not be on the GitHub server.
+    server = server_url(options.env) if options.workspace is None else None
+    request = PlanRequest(
+        repos=options.repos, bump=options.bump, run_id=options.run_id, revs=revs, server_url=server
+    )
     plan = plan_workspace(config, plan_dir, request, datetime.now(UTC).date())
     return plan, sources
 

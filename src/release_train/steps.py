@@ -10,16 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from packaging.utils import canonicalize_name
+
 from release_train.adapters import clones, index, tools
 from release_train.adapters.git import git, log_since
-from release_train.config import PublishMode
+from release_train.config import FamilySources, PublishMode
 from release_train.context import RepoContext
 from release_train.core import changelog
 from release_train.core.commits import parse_commit
 from release_train.core.pyproject import (
-    family_sources,
     pin_dependencies,
-    pin_specifier,
+    pin_specifiers,
+    read_declared,
     set_version,
 )
 from release_train.core.render import md_escape
@@ -78,6 +80,9 @@ class Worktree:
 
     def check(self, ctx: RepoContext) -> None:
         """A reused worktree may hold our own half-done edits, but nothing else."""
+        stale = clones.clear_stale_index_lock(ctx.worktree)
+        if stale is not None:
+            ctx.services.progress.note(ctx.name, f"removed {stale} left by a killed run")
         changed = {line[3:].strip() for line in clones.dirty(ctx.worktree)}
         strangers = sorted(changed - _ours(ctx))
         if strangers:
@@ -147,27 +152,38 @@ class Pin:
     def done(self, ctx: RepoContext) -> bool:
         relative, text = _pyproject(ctx)
         self._check_sources(ctx, relative, text)
-        policy = ctx.config.pin_policy
-        return pin_dependencies(text, _wanted_pins(ctx), policy, source=relative) == text
+        return self._pinned(ctx, relative, text) == text
 
     def apply(self, ctx: RepoContext) -> None:
         relative, text = _pyproject(ctx)
-        pins = _wanted_pins(ctx)
+        _write(ctx, relative, self._pinned(ctx, relative, text))
         policy = ctx.config.pin_policy
-        _write(ctx, relative, pin_dependencies(text, pins, policy, source=relative))
-        ctx.repo.pins = {p: pin_specifier(v, policy) for p, v in sorted(pins.items())}
+        ctx.repo.pins = pin_specifiers(_wanted_pins(ctx), policy)
+
+    @staticmethod
+    def _pinned(ctx: RepoContext, relative: str, text: str) -> str:
+        drop = ctx.config.family_sources is FamilySources.DROP
+        policy = ctx.config.pin_policy
+        return pin_dependencies(text, _wanted_pins(ctx), policy, drop_sources=drop, source=relative)
 
     @staticmethod
     def _check_sources(ctx: RepoContext, relative: str, text: str) -> None:
-        family = [r.package for r in ctx.run.repos.values()]
-        found = family_sources(text, family, source=relative)
+        """The preflight refuses these; this guards a pyproject changed since the plan."""
+        family = {canonicalize_name(r.package) for r in ctx.run.repos.values()}
+        family.discard(canonicalize_name(ctx.repo.package))
+        hint = "a release must build against released packages: remove that source"
+        if ctx.config.family_sources is FamilySources.DROP:
+            family -= {canonicalize_name(p) for p in _wanted_pins(ctx)}  # PIN drops those
+        else:
+            hint += ', or set family_sources = "drop"'
+        found = [s for s in read_declared(text, source=relative).sources if s.name in family]
         if found:
-            package, kind = sorted(found.items())[0]
+            source = found[0]
             raise ReleaseError(
                 ErrorCode.UNRELEASABLE_SOURCE,
-                f"[tool.uv.sources] takes family member {package} from a {kind} source",
+                f"{source.where} takes family member {source.name} from a {source.kind} source",
                 repo=ctx.name,
-                hint="a release must build against released packages: remove that source",
+                hint=hint,
             )
 
 
@@ -316,19 +332,51 @@ class Push:
         return True
 
 
+# GitHub refuses a longer PR body (422); a subject is cut well before that on its own.
+PR_BODY_LIMIT = 65_536
+SUBJECT_LIMIT = 500
+
+
 def pr_body(ctx: RepoContext) -> str:
-    changes = "\n".join(
-        f"- {md_escape(parse_commit(message, sha).subject)}"
-        for sha, message in reversed(_range_commits(ctx))
-    )
     repo = ctx.repo
-    return (
+    head = (
         f"## Release: {repo.repo} v{repo.new_version}\n\n"
         f"Coordinated release run: `{ctx.run.run_id}`\n\n"
-        f"### Changes\n{changes or '- (none)'}\n\n"
-        "### Release metadata\n"
+        "### Changes\n"
+    )
+    tail = (
+        "\n\n### Release metadata\n"
         f"- Bump: {repo.bump}\n- Previous: v{repo.old_version}\n- Plan hash: {ctx.run.plan_hash}\n"
     )
+    changes = [
+        f"- {md_escape(_cut(parse_commit(message, sha).subject, SUBJECT_LIMIT))}"
+        for sha, message in reversed(_range_commits(ctx))
+    ]
+    return fit_body(head, changes or ["- (none)"], tail, PR_BODY_LIMIT)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def fit_body(head: str, lines: list[str], tail: str, limit: int) -> str:
+    """`head`, as many of `lines` as fit, a line saying how many were left out, and `tail`,
+    in at most `limit` characters (the changelog in the PR's diff has every entry)."""
+
+    def more(count: int) -> str:
+        return f"- \u2026 and {count} more (see the changelog in this PR)"
+
+    kept: list[str] = []
+    used = len(head) + len(tail)
+    for number, line in enumerate(lines):
+        after = len(lines) - number - 1  # a line that fits must leave room to say these
+        room = limit - used - len(line) - (len(more(after)) + 1 if after else 0)
+        if room < 0:
+            kept.append(more(after + 1))
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return head + "\n".join(kept) + tail
 
 
 class PullRequest:

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
+from release_train.core.declared import Dependency, Override, Source, read_declared
+from release_train.core.graph import EdgeKind
 from release_train.core.pyproject import (
     PinPolicy,
     ProjectInfo,
@@ -74,7 +76,9 @@ def test_defect5_comments_are_never_edited() -> None:
     assert original_pin(text, "omnibase-core", "1.5.0") != expected
 
 
-def test_defect5_tool_tables_are_never_edited() -> None:
+def test_defect5_tool_tables_are_never_edited_but_uv_pins_are() -> None:
+    # uv's override/constraint arrays hold pins `uv lock` obeys (issue 11): they are
+    # rewritten; any other tool's table that merely names the package is not.
     text = (
         "[project]\n"
         'dependencies = ["omnibase-core>=1.0"]\n'
@@ -84,7 +88,9 @@ def test_defect5_tool_tables_are_never_edited() -> None:
         "[tool.uv]\n"
         'constraint-dependencies = ["omnibase-core<2"]\n'
     )
-    expected = text.replace('["omnibase-core>=1.0"]', '["omnibase-core==1.5.0"]')
+    expected = text.replace('["omnibase-core>=1.0"]', '["omnibase-core==1.5.0"]').replace(
+        '["omnibase-core<2"]', '["omnibase-core==1.5.0"]'
+    )
     assert pin_core(text) == expected
     assert original_pin(text, "omnibase-core", "1.5.0") != expected
 
@@ -314,6 +320,125 @@ requests = { path = "../requests" }
         "omnimemory": "workspace",
     }
     assert family_sources('[project]\nname = "x"\n', members) == {}
+
+
+# --- kinds, sources and uv pins (issue 11) ---------------------------------------------
+
+# omnibase_infra's and omniclaude's layout (realfam), trimmed.
+INFRA = """\
+[project]
+name = "omnibase_infra"
+dependencies = [
+    "omnibase-core==0.46.8",
+    "omnibase-spi==0.23.1",
+    "omnibase-compat==0.5.6",
+]
+
+[dependency-groups]
+dev = ["onex-change-control>=0.1.0"]
+
+[tool.uv]
+dev-dependencies = ["omniclaude>=0.1"]
+# uv resolves the overrides instead of the dependencies above
+override-dependencies = [
+    "omnibase-core==0.46.8",
+    "omnibase-spi==0.23.1",  # keep
+]
+constraint-dependencies = ["omnibase_spi<1"]
+
+[tool.uv.sources]
+onex-change-control = { git = "https://github.com/OmniNode-ai/occ.git", rev = "2dd2" }
+omnibase-core = { git = "https://github.com/OmniNode-ai/omnibase_core.git", rev = "a256" }  # dev
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/omnibase_infra"]
+"""
+INFRA_PINS = {"omnibase-core": "0.47.0", "omnibase-spi": "0.24.0"}
+
+
+def test_read_declared_gives_each_dependency_its_kind_and_group() -> None:
+    found = {(d.name, d.kind, d.group) for d in read_declared(LAYOUT).dependencies}
+    assert found == {
+        ("omnibase-core", EdgeKind.REQUIRED, None),
+        ("omnibase-spi", EdgeKind.REQUIRED, None),
+        ("requests", EdgeKind.REQUIRED, None),
+        ("omnibase-core", EdgeKind.OPTIONAL, "dev"),
+        ("omnibase-core", EdgeKind.OPTIONAL, "url"),
+        ("omnibase-spi", EdgeKind.GROUP, "lint"),
+    }
+    infra = read_declared(INFRA)
+    assert Dependency("omniclaude", EdgeKind.GROUP, "dev", "tool.uv.dev-dependencies") in set(
+        infra.dependencies
+    )
+
+
+def test_uv_overrides_and_constraints_are_listed_not_dependencies() -> None:
+    declared = read_declared(INFRA)
+    assert declared.overrides == (
+        Override("omnibase-core", "omnibase-core==0.46.8", "tool.uv.override-dependencies"),
+        Override("omnibase-spi", "omnibase-spi==0.23.1", "tool.uv.override-dependencies"),
+        Override("omnibase-spi", "omnibase_spi<1", "tool.uv.constraint-dependencies"),
+    )
+    assert {d.where for d in declared.dependencies}.isdisjoint(
+        {"tool.uv.override-dependencies", "tool.uv.constraint-dependencies"}
+    )
+
+
+def test_sources_come_from_uv_sources_and_direct_references() -> None:
+    assert read_declared(INFRA).sources == (
+        Source("omnibase-core", "git", "tool.uv.sources"),
+        Source("onex-change-control", "git", "tool.uv.sources"),
+    )
+    text = (
+        "[project]\ndependencies = [\n"
+        '  "omnibase-core @ git+https://github.com/o/omnibase_core@v1",\n'
+        '  "omnibase-spi @ file:///src/spi",\n'
+        '  "omniclaude @ https://example.com/omniclaude-1.0.whl",\n]\n'
+    )
+    assert read_declared(text).sources == (
+        Source("omnibase-core", "git", "project.dependencies"),
+        Source("omnibase-spi", "path", "project.dependencies"),
+        Source("omniclaude", "url", "project.dependencies"),
+    )
+
+
+def test_pin_rewrites_uv_overrides_and_constraints_with_the_same_policy() -> None:
+    result = pin_dependencies(INFRA, INFRA_PINS, PinPolicy.EXACT)
+    expected = (
+        INFRA.replace('"omnibase-core==0.46.8"', '"omnibase-core==0.47.0"')
+        .replace('"omnibase-spi==0.23.1"', '"omnibase-spi==0.24.0"')
+        .replace('"omnibase_spi<1"', '"omnibase_spi==0.24.0"')
+    )
+    assert result == expected  # the git source stays: family_sources = "refuse" stops earlier
+    assert pin_dependencies(result, INFRA_PINS, PinPolicy.EXACT) == result
+
+
+def test_pin_with_drop_sources_removes_the_members_uv_source_entry() -> None:
+    result = pin_dependencies(INFRA, INFRA_PINS, PinPolicy.EXACT, drop_sources=True)
+    source_line = next(line for line in INFRA.splitlines() if line.startswith("omnibase-core = {"))
+    assert source_line not in result
+    assert "onex-change-control = { git" in result  # not a family member: not ours
+    assert read_declared(result).sources == (
+        Source("onex-change-control", "git", "tool.uv.sources"),
+    )
+    without = INFRA.replace(source_line + "\n", "")
+    assert result == pin_dependencies(without, INFRA_PINS, PinPolicy.EXACT)
+
+
+def test_pin_with_drop_sources_turns_a_direct_reference_into_a_pin() -> None:
+    text = (
+        "[project]\ndependencies = [\n"
+        "  \"omnibase-core[spi] @ git+https://github.com/o/core@v1 ; python_version >= '3.12'\",\n"
+        '  "omnibase-spi@file:///src/spi",\n]\n'
+    )
+    pins = {"omnibase-core": "0.47.0", "omnibase-spi": "0.24.0"}
+    assert pin_dependencies(text, pins, PinPolicy.EXACT) == text
+    result = pin_dependencies(text, pins, PinPolicy.COMPATIBLE, drop_sources=True)
+    assert result == (
+        "[project]\ndependencies = [\n"
+        "  \"omnibase-core[spi]~=0.47.0 ; python_version >= '3.12'\",\n"
+        '  "omnibase-spi~=0.24.0",\n]\n'
+    )
 
 
 # --- properties -----------------------------------------------------------------------

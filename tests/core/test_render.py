@@ -1,11 +1,22 @@
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 
 from release_train.core.commits import parse_commit
 from release_train.core.graph import build_graph
 from release_train.core.plan import Plan, PlanOptions, RepoScan, make_plan
-from release_train.core.render import md_escape, mermaid_graph, plan_markdown, plan_text
+from release_train.core.problems import Problem, Severity
+from release_train.core.render import (
+    md_escape,
+    mermaid_graph,
+    plan_json,
+    plan_markdown,
+    plan_text,
+    problems_text,
+)
+from release_train.errors import ErrorCode
 from tests.core.test_graph import SPEC_DEPENDENCY_MAP
 
 # Phase 1 of the specification, byte for byte.
@@ -124,3 +135,116 @@ def test_mermaid_block_is_well_formed() -> None:
     for line in body:
         if "[" in line:
             assert re.fullmatch(r'  n_\w+\["[^"\[\]]*"\]', line), line
+
+
+# -- preflight problems ----------------------------------------------------------------
+
+PROBLEMS = (
+    Problem(
+        "omnibase_core",
+        ErrorCode.PUBLISH_TRIGGER_MISMATCH,
+        Severity.ERROR,
+        "release.yml listens to v[0-9]*.[0-9]*.[0-9]*, not omnibase_core/v1.5.0",
+        'set tag_format = "v{version}"',
+    ),
+    Problem(
+        "omniclaude",
+        ErrorCode.UNRELEASABLE_SOURCE,
+        Severity.ERROR,
+        "takes omninode-intelligence from git:\n  git+https://e/x@v1",
+    ),
+    Problem(None, ErrorCode.EDGE_DROPPED, Severity.WARNING, "a -> b left out", "b's pin stays"),
+)
+
+
+def plan_with_problems() -> Plan:
+    return dataclasses.replace(spec_example_plan(), problems=PROBLEMS)
+
+
+def test_plan_text_lists_the_problems_after_the_table() -> None:
+    text = plan_text(plan_with_problems())
+    assert text.startswith(SPEC_PLAN_TABLE)
+    assert text[len(SPEC_PLAN_TABLE) :] == (
+        "\n"
+        "Problems (2 errors, 1 warning):\n"
+        "  error   omnibase_core  PUBLISH_TRIGGER_MISMATCH  release.yml listens to "
+        "v[0-9]*.[0-9]*.[0-9]*, not omnibase_core/v1.5.0\n"
+        '          hint: set tag_format = "v{version}"\n'
+        "  error   omniclaude     UNRELEASABLE_SOURCE       takes omninode-intelligence from git:\n"
+        "            git+https://e/x@v1\n"
+        "  warning (family)       EDGE_DROPPED              a -> b left out\n"
+        "          hint: b's pin stays\n"
+    )
+
+
+def test_plan_markdown_has_a_problems_table() -> None:
+    text = plan_markdown(plan_with_problems())
+    start = text.index("### Problems")
+    section = text[start : text.index("### What each repo releases")]
+    assert section == (
+        "### Problems (2 errors, 1 warning)\n"
+        "\n"
+        "`release` refuses to start until the errors are fixed.\n"
+        "\n"
+        "| Severity | Repo | Code | Problem | Hint |\n"
+        "| --- | --- | --- | --- | --- |\n"
+        "| error | omnibase\\_core | PUBLISH\\_TRIGGER\\_MISMATCH | release.yml listens to "
+        "v\\[0-9\\]\\*.\\[0-9\\]\\*.\\[0-9\\]\\*, not omnibase\\_core/v1.5.0 "
+        "| set tag\\_format = &quot;v{version}&quot; |\n"
+        "| error | omniclaude | UNRELEASABLE\\_SOURCE | takes omninode-intelligence from git: "
+        "git+https://e/x@\u200dv1 |  |\n"
+        "| warning | (family) | EDGE\\_DROPPED | a -&gt; b left out | b&#x27;s pin stays |\n"
+        "\n"
+    )
+    assert "Skipped" in text[:start]
+
+
+def test_plan_markdown_with_warnings_only_says_the_release_can_start() -> None:
+    plan = dataclasses.replace(spec_example_plan(), problems=PROBLEMS[2:])
+    assert "### Problems (0 errors, 1 warning)\n\nWarnings only: the release can start.\n" in (
+        plan_markdown(plan)
+    )
+
+
+def test_plan_without_problems_has_no_problems_section() -> None:
+    plan = spec_example_plan()
+    assert "Problems" not in plan_text(plan) and "Problems" not in plan_markdown(plan)
+    assert json.loads(plan_json(plan))["problems"] == []
+
+
+def test_plan_json_lists_every_problem() -> None:
+    assert json.loads(plan_json(plan_with_problems()))["problems"] == [
+        {
+            "repo": "omnibase_core",
+            "code": "PUBLISH_TRIGGER_MISMATCH",
+            "severity": "error",
+            "message": "release.yml listens to v[0-9]*.[0-9]*.[0-9]*, not omnibase_core/v1.5.0",
+            "hint": 'set tag_format = "v{version}"',
+        },
+        {
+            "repo": "omniclaude",
+            "code": "UNRELEASABLE_SOURCE",
+            "severity": "error",
+            "message": "takes omninode-intelligence from git:\n  git+https://e/x@v1",
+            "hint": None,
+        },
+        {
+            "repo": None,
+            "code": "EDGE_DROPPED",
+            "severity": "warning",
+            "message": "a -> b left out",
+            "hint": "b's pin stays",
+        },
+    ]
+
+
+def test_problem_text_cannot_drive_the_terminal() -> None:
+    problem = Problem(
+        "a", ErrorCode.USAGE, Severity.ERROR, "bad\x1b[2J\n  more\x07", "hint\x1b]0;x"
+    )
+    lines = problems_text([problem])
+    assert lines[2:] == [
+        "  error   a  USAGE  bad[2J",
+        "            more",
+        "          hint: hint]0;x",
+    ]

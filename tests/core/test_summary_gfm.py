@@ -150,6 +150,30 @@ def assert_no_html(tokens: Sequence[Token]) -> None:
     assert not kinds & {"html_inline", "html_block", "image"}, kinds
 
 
+# The plan's own HTML: each repo's `<details>` opening (a plain-text summary) and closing.
+_DETAILS_HTML = re.compile(r"<details>\n<summary>[^<>\n]*</summary>\n|</details>\n")
+
+
+def assert_only_details_html(tokens: Sequence[Token]) -> None:
+    """No HTML from the text: only the plan's `<details>` blocks, balanced, one per release."""
+    html_blocks = [t for t in walk(tokens) if t.type.startswith("html") or t.type == "image"]
+    assert all(t.type == "html_block" and _DETAILS_HTML.fullmatch(t.content) for t in html_blocks)
+    assert [t.content.startswith("<details>") for t in html_blocks] == [True, False] * (
+        len(html_blocks) // 2
+    )
+
+
+def section(tokens: Sequence[Token], title: str) -> list[Token]:
+    """The tokens under the level-0 heading `title`, up to the next one."""
+    starts = [
+        i for i, t in enumerate(tokens) if t.type == "inline" and t.content == title and i > 0
+    ]
+    assert len(starts) == 1 and tokens[starts[0] - 1].type == "heading_open", title
+    rest = tokens[starts[0] + 2 :]
+    end = next((i for i, t in enumerate(rest) if t.type == "heading_open" and t.level == 0), None)
+    return list(rest[:end])
+
+
 def assert_table(table: Table, headers: list[str], names: list[str]) -> None:
     assert table.headers == headers
     assert all(len(row) == len(headers) for row in table.rows), table.rows
@@ -169,7 +193,8 @@ _LABEL_TEXT = re.compile(r"(?:[A-Za-z0-9 ._:/+=-]|#[0-9]+;)*")
 
 def flowchart(tokens: Sequence[Token], repos: int) -> dict[str, str]:
     """Check the one ```mermaid fence line by line; return its nodes (id -> label)."""
-    fences = [t for t in tokens if t.type == "fence"]
+    # Other fences (the plan's changelog entries) are checked where they are made.
+    fences = [t for t in tokens if t.type == "fence" and t.info != "markdown"]
     assert [f.info for f in fences] == ["mermaid"]
     lines = fences[0].content.splitlines()
     assert lines[0] == "flowchart LR"
@@ -236,9 +261,12 @@ distinct_names = st.lists(hostile.filter(shown), min_size=3, max_size=3, unique_
 def test_the_spec_plan_parses_into_the_plan_table_and_graph() -> None:
     plan = spec_example_plan()
     tokens = gfm().parse(plan_markdown(plan))
-    assert blocks(tokens) == [
-        "heading", "paragraph", "table", "paragraph", "heading", "paragraph", "heading", "fence"
+    found = blocks(tokens)
+    assert found[:8] == [
+        "heading", "paragraph", "table", "paragraph", "heading", "paragraph", "heading",
+        "html_block",
     ]  # fmt: skip
+    assert found[-2:] == ["heading", "fence"]  # the repo details (tests/core/test_plan_gfm.py)
     [table] = tables(tokens)
     assert_table(table, PLAN_HEADERS, [e.repo for e in plan.entries])
     assert table.rows[1] == [
@@ -259,12 +287,13 @@ def test_the_spec_plan_parses_into_the_plan_table_and_graph() -> None:
 def test_hostile_repo_names_and_commits_stay_text_in_the_plan(names: list[str], text: str) -> None:
     plan = hostile_plan(names, text)
     tokens = gfm().parse(plan_markdown(plan))
-    assert_no_html(tokens)
+    assert_only_details_html(tokens)
     [table] = tables(tokens)  # nothing the text said opened another table
     released = [e.repo for e in plan.entries]
     assert_table(table, PLAN_HEADERS, released)
     assert [row[6] for row in table.rows] == [shown(why(e)) for e in plan.entries]
-    items = [inline_text(t) for t in tokens if t.type == "inline" and t.level == 3]
+    skipped = section(tokens, "Skipped (no unreleased commits)")
+    items = [inline_text(t) for t in skipped if t.type == "inline" and t.level == 3]
     assert items == [shown(f"{names[-1]} (1.0.0)")]  # the skipped repo, one list item
     flowchart(tokens, len(names))
     assert blocks(tokens)[-1] == "fence"

@@ -23,7 +23,7 @@ from release_train.sandbox.family import SAMPLE_FAMILY
 
 from ..core.test_summary_gfm import (
     PLAN_HEADERS,
-    assert_no_html,
+    assert_only_details_html,
     assert_table,
     flowchart,
     gfm,
@@ -146,7 +146,8 @@ def test_dry_run_puts_the_plan_in_the_summary_and_changes_nothing(
     assert "release" not in run.job_results or run.job_results["release"] == "skipped"
     summary = run.summary("plan")
     tokens = gfm().parse(summary)
-    assert_no_html(tokens)  # the commit's <script> stayed text
+    assert_only_details_html(tokens)  # the commit's <script> stayed text, in the details too
+    assert summary.count("<details>") == len(SAMPLE_FAMILY)
     [table] = gfm_tables(tokens)  # its pipes opened no cell, its newline no table
     names = [row[0] for row in table.rows]
     assert_table(table, PLAN_HEADERS, names)

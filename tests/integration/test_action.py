@@ -101,6 +101,9 @@ def test_plan_job_outputs_and_summary(
     assert outputs["run-id"].startswith("release-")
     assert outputs["plan-hash"] in plan.summary
     assert "alpha_core" in plan.summary and "```mermaid" in plan.summary
+    # Each repo's detail, folded; in API mode with a compare link on the server.
+    compare = f"{world.github.server_url}/{world.owner}/alpha_core/compare/alpha_core/v1.0.0..."
+    assert plan.summary.count("<details>") == 2 and f"([compare]({compare}" in plan.summary
 
 
 def test_release_job_records_the_environment_approval(

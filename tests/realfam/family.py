@@ -5,11 +5,11 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-# ../shared/realfam of the checkout; a worktree under /work/wt/ finds it one level further up.
+# ../shared/realfam beside the checkout; a worktree under /work/wt/<name> looks further up.
 REALFAM = next(
     (
         p / "shared" / "realfam"
-        for p in Path(__file__).resolve().parents[3:5]
+        for p in Path(__file__).resolve().parents[3:]
         if (p / "shared" / "realfam").is_dir()
     ),
     Path(__file__).resolve().parents[3] / "shared" / "realfam",

@@ -68,9 +68,9 @@ def authed(auth: GitAuth, repo: Path, *args: str, timeout: float = 300.0) -> str
     """`git -C repo args` that may talk to the server; tried again when the network failed.
 
     Only a transient failure (a 5xx, a dropped or refused connection) is retried: a rejected
-    push or a refused token fails at once. Every command here is safe to repeat: a fetch or
-    clone starts over (a failed clone removes its directory), a push that landed before its
-    answer was lost finds the ref already there.
+    push fails at once, and a refused token is PERMISSION_DENIED with the remote's words.
+    Every command here is safe to repeat: a fetch starts over, a push that landed before
+    its answer was lost finds the ref already there (fresh_clone retries a clone whole).
     """
     return auth.retry.retrying(
         lambda: authed_once(auth, repo, *args, timeout=timeout), transient_git_failure
@@ -79,7 +79,46 @@ def authed(auth: GitAuth, repo: Path, *args: str, timeout: float = 300.0) -> str
 
 def authed_once(auth: GitAuth, repo: Path, *args: str, timeout: float = 300.0) -> str:
     """One try of `authed`, for a caller that retries a larger unit itself (a clone)."""
-    return git(repo, *args, env=auth.env, timeout=timeout)
+    try:
+        return git(repo, *args, env=auth.env, timeout=timeout)
+    except ReleaseError as exc:
+        refused = denied(exc, args[0] if args else "git")
+        if refused is None:
+            raise
+        raise refused from exc
+
+
+# What git prints when the server refuses the credentials (401) or the access (403).
+_DENIED = (
+    "the requested url returned error: 401",
+    "the requested url returned error: 403",
+    "authentication failed",
+    "invalid username or token",
+    "write access to repository not granted",
+    "permission to ",
+    "could not read username",
+)
+
+
+def denied(exc: ReleaseError, doing: str) -> ReleaseError | None:
+    """PERMISSION_DENIED for a git failure whose output says the token was refused, carrying
+    the remote's own words (not only in the state JSON); None for any other failure."""
+    output = exc.output or ""
+    if exc.code is not ErrorCode.GIT_FAILED or not any(m in output.lower() for m in _DENIED):
+        return None
+    said = [
+        line.split(":", 1)[1].strip()
+        for line in output.splitlines()
+        if line.startswith(("remote:", "fatal:", "error:")) and line.split(":", 1)[1].strip()
+    ]
+    return ReleaseError(
+        ErrorCode.PERMISSION_DENIED,
+        f"git {doing} was refused: " + ("; ".join(dict.fromkeys(said)) or "access denied"),
+        repo=exc.repo,
+        hint="the token must be valid and may push to the repo (contents: write); "
+        "see docs/tokens.md",
+        output=exc.output,
+    )
 
 
 def repo_url(server_url: str, owner: str, repo: str) -> str:
@@ -114,6 +153,39 @@ def fresh_clone(url: str, dest: Path, branch: str, auth: GitAuth) -> Path:
     auth.retry.retrying(clone, transient_git_failure)  # each try starts from nothing
     tmp.replace(dest)  # a clone killed halfway is never mistaken for a good one
     return dest
+
+
+def clear_stale_index_lock(path: Path) -> Path | None:
+    """Remove the `index.lock` a killed run left in the worktree at `path`, if no live
+    process works in that worktree or holds the file open; the path removed, or None.
+
+    The caller holds the run's lock, so no other release-train process of this run is
+    alive; a git child it started may have outlived it, and that one's lock is not stale.
+    """
+    lock = Path(
+        git(path, "rev-parse", "--path-format=absolute", "--git-path", "index.lock").strip()
+    )
+    if not lock.exists() or _in_use(path, lock):
+        return None
+    lock.unlink(missing_ok=True)
+    return lock
+
+
+def _in_use(worktree: Path, lock: Path) -> bool:
+    """Whether a process (that we may look at) has its cwd in `worktree` or `lock` open."""
+    root = worktree.resolve()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cwd = Path(os.readlink(proc / "cwd"))
+            if cwd == root or root in cwd.parents:
+                return True
+            if any(os.readlink(fd) == str(lock) for fd in (proc / "fd").iterdir()):
+                return True
+        except OSError:
+            continue  # gone, or not ours to look at
+    return False
 
 
 def worktree_branch(path: Path) -> str | None:

@@ -59,7 +59,11 @@ def run(
             cwd=cwd,
             env=full_env,
             capture_output=True,
-            text=True,
+            # Commit messages are whatever bytes their author wrote (a bogus `encoding`
+            # header makes git pass them through raw): undecodable bytes become U+FFFD
+            # rather than crashing a plan over one old commit.
+            encoding="utf-8",
+            errors="replace",
             timeout=timeout,
             check=False,
             input=input_text,

@@ -78,17 +78,19 @@ class LocalStore:
 
     def create(self, run_id: str, text: str) -> None:
         active, archived = self._active(run_id), self._archived(run_id)
-        for path in (active, archived):
-            if path.exists():
-                raise run_exists(run_id, str(path))
-        self.directory.mkdir(parents=True, exist_ok=True)
-        if not _write_durably(active, text, exclusive=True):
-            raise run_exists(run_id, str(active))
+        with usable(self.directory, "create the run's state"):
+            for path in (active, archived):
+                if path.exists():
+                    raise run_exists(run_id, str(path))
+            self.directory.mkdir(parents=True, exist_ok=True)
+            if not _write_durably(active, text, exclusive=True):
+                raise run_exists(run_id, str(active))
 
     def load(self, run_id: str) -> Stored:
         for path, archived in ((self._active(run_id), False), (self._archived(run_id), True)):
             try:
-                return Stored(path.read_text(encoding="utf-8"), archived, str(path))
+                with usable(self.directory, "read the run's state"):
+                    return Stored(path.read_text(encoding="utf-8"), archived, str(path))
             except FileNotFoundError:
                 continue
             except UnicodeDecodeError as exc:
@@ -97,8 +99,9 @@ class LocalStore:
 
     def save(self, run_id: str, text: str) -> None:
         path = self._active(run_id)
-        self.directory.mkdir(parents=True, exist_ok=True)
-        _write_durably(path, text, exclusive=False)
+        with usable(self.directory, "save the run's state"):
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _write_durably(path, text, exclusive=False)
 
     def archive(self, run_id: str) -> None:
         """Spec Step 4.2: move the finished run's state into `archive/` (again: a no-op)."""
@@ -107,13 +110,15 @@ class LocalStore:
             if archived.exists():
                 return
             raise not_found(run_id, str(self.directory))
-        archived.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(active, archived)
-        _fsync_dir(archived.parent)
-        _fsync_dir(self.directory)
+        with usable(self.directory, "archive the run's state"):
+            archived.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(active, archived)
+            _fsync_dir(archived.parent)
+            _fsync_dir(self.directory)
 
     def runs(self) -> list[tuple[str, bool]]:
-        active, finished = _run_ids(self.directory), _run_ids(self.directory / "archive")
+        with usable(self.directory, "list the runs"):
+            active, finished = _run_ids(self.directory), _run_ids(self.directory / "archive")
         return sorted((run_id, run_id not in active) for run_id in active | finished)
 
     @contextlib.contextmanager
@@ -125,8 +130,9 @@ class LocalStore:
         deleted: unlinking it would let two holders lock two different inodes.
         """
         path = self.directory / f"{preflight.validate_run_id(run_id)}.lock"
-        self.directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        with usable(self.directory, "lock the run"):
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -141,6 +147,23 @@ class LocalStore:
             yield
         finally:
             os.close(fd)  # closing releases the flock
+
+
+@contextlib.contextmanager
+def usable(directory: Path, doing: str) -> Iterator[None]:
+    """`STATE_UNUSABLE` for a state dir that cannot be written (read-only, under a file, full):
+    an expected failure with its cause, not a crash; nothing in it has been changed."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise  # a missing state is the caller's to judge (STATE_NOT_FOUND)
+    except OSError as exc:
+        raise ReleaseError(
+            ErrorCode.STATE_UNUSABLE,
+            f"cannot {doing} in {directory}: {exc.strerror or exc}",
+            hint="point RELEASE_TRAIN_STATE_DIR at a writable directory (the state dir is "
+            "created if missing)",
+        ) from exc
 
 
 def _holder(fd: int) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -12,6 +12,8 @@ from packaging.utils import canonicalize_name
 from release_train.adapters import git
 from release_train.config import Config
 from release_train.core.commits import parse_commit
+from release_train.core.declared import Declared, read_declared
+from release_train.core.graph import Edge
 from release_train.core.plan import RepoScan
 from release_train.core.pyproject import read_project, requirement_names
 from release_train.core.versions import tag_glob, version_from_tag
@@ -22,13 +24,16 @@ NO_RELEASE = "0.0.0"  # the specification's version of a repo with no release ta
 
 @dataclass(frozen=True)
 class Manifest:
-    """A repo's pyproject as of `rev`: its distribution name and family requirements."""
+    """A repo's pyproject as of `rev`: its distribution name and what it declares."""
 
     repo: str
     path: Path  # the clone, checked to be a git work tree
     package: str
     requirements: frozenset[str]  # canonical names of everything it requires
     rev: str = "HEAD"  # what is planned: HEAD of the clone, or e.g. origin/main for a release
+    version: str | None = None  # the static version ([project] or [tool.poetry]), if any
+    # Dependencies with their kinds, non-index sources and uv overrides (core/declared).
+    declared: Declared = field(default_factory=Declared)
 
 
 @dataclass(frozen=True)
@@ -66,8 +71,10 @@ def read_manifest(config: Config, workspace: Path, repo: str, rev: str = "HEAD")
         )
     source = f"{repo}/{pyproject}"
     info = read_project(text, source=source)
+    declared = read_declared(text, source=source)
     package = config.repos[repo].package or info.name or repo
-    return Manifest(repo, path, package, frozenset(requirement_names(text)), rev)
+    requirements = frozenset(d.name for d in declared.dependencies)
+    return Manifest(repo, path, package, requirements, rev, info.version, declared)
 
 
 def release_candidates(config: Config, path: Path, repo: str, package: str) -> list[LastRelease]:
@@ -125,13 +132,16 @@ def scan_repos(
     return {s.repo: s for s in found}
 
 
-def family_edges(manifests: dict[str, Manifest]) -> dict[str, set[str]]:
-    """Upstreams of each repo: family members whose package it requires (PEP 503 names)."""
+def family_edges(manifests: dict[str, Manifest]) -> list[Edge]:
+    """Every edge to a family member whose package a repo requires (PEP 503), with its kind."""
     by_name: dict[str, str] = {canonicalize_name(m.package): m.repo for m in manifests.values()}
-    return {
-        m.repo: {by_name[n] for n in m.requirements if n in by_name} - {m.repo}
+    edges = {
+        Edge(m.repo, by_name[d.name], d.kind, d.group)
         for m in manifests.values()
+        for d in m.declared.dependencies
+        if d.name in by_name and by_name[d.name] != m.repo
     }
+    return sorted(edges)
 
 
 def unconfigured_dependents(

@@ -3,16 +3,48 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from enum import StrEnum
 
 from release_train.errors import ErrorCode, ReleaseError
 
 
+class EdgeKind(StrEnum):
+    """Why a repo depends on an upstream: what installing the package pulls in, or not."""
+
+    REQUIRED = "required"  # project.dependencies, Poetry main dependencies
+    OPTIONAL = "optional"  # an extra (project.optional-dependencies, Poetry extras)
+    GROUP = "group"  # PEP 735, Poetry or uv development groups: never in the wheel's metadata
+
+
+@dataclass(frozen=True, order=True)
+class Edge:
+    """`repo` depends on `upstream` through a requirement of `kind` (in extra/group `group`)."""
+
+    repo: str
+    upstream: str
+    kind: EdgeKind
+    group: str | None = None  # the extra or dependency group; None for a required edge
+
+    def describe(self) -> str:
+        if self.kind is EdgeKind.REQUIRED:
+            return f"{self.repo} -> {self.upstream} (required)"
+        label = "extra" if self.kind is EdgeKind.OPTIONAL else "dependency group"
+        return f"{self.repo} -> {self.upstream} ({label} {self.group!r})"
+
+
 @dataclass(frozen=True)
 class Graph:
-    """`upstreams[repo]` is the set of family repos `repo` depends on directly."""
+    """`upstreams[repo]` is the set of family repos `repo` depends on directly.
+
+    Those are the *ordering* edges: required ones, and optional/group ones that close no
+    cycle. `declared` holds every family edge with its kind; `dropped` the optional/group
+    edges left out of the ordering because they would close a cycle.
+    """
 
     upstreams: Mapping[str, frozenset[str]]
+    declared: tuple[Edge, ...] = ()
+    dropped: tuple[Edge, ...] = ()
 
     @property
     def repos(self) -> list[str]:
@@ -97,6 +129,54 @@ def build_graph(upstreams: Mapping[str, Iterable[str]]) -> Graph:
     return Graph(graph)
 
 
+def _reaches(upstreams: Mapping[str, set[str]], start: str, goal: str) -> bool:
+    """Whether `goal` is among `start`'s upstreams, directly or transitively."""
+    seen, todo = {start}, [start]
+    while todo:
+        for up in upstreams[todo.pop()]:
+            if up == goal:
+                return True
+            if up not in seen:
+                seen.add(up)
+                todo.append(up)
+    return False
+
+
+def order_graph(repos: Iterable[str], edges: Iterable[Edge]) -> Graph:
+    """The ordering graph of `repos`: required edges, plus every other edge closing no cycle.
+
+    A cycle of required edges is `GRAPH_CYCLE`. Real families have "upward" extras (an
+    `omnibase_core[spi]` extra naming a package that requires omnibase_core), which pip
+    and uv install fine, so such an edge is dropped from the ordering instead. Which edge
+    goes is decided deterministically: extras before dependency groups (an extra is in the
+    published metadata, a group is not), each in sorted (repo, upstream) order; an edge is
+    kept unless its upstream already depends on its repo through the edges kept so far.
+    Self-edges (an extra naming its own package, `full = ["pkg[a,b]"]`) order nothing.
+    """
+    declared = tuple(sorted({e for e in edges if e.repo != e.upstream}))
+    required = {r: set[str]() for r in repos}
+    for edge in declared:
+        if edge.kind is EdgeKind.REQUIRED:
+            required[edge.repo].add(edge.upstream)
+    graph = build_graph(required)
+    upstreams = {r: set(ups) for r, ups in graph.upstreams.items()}
+    rank = {EdgeKind.OPTIONAL: 0, EdgeKind.GROUP: 1}
+    pairs: dict[tuple[str, str], int] = {}
+    for edge in declared:
+        if edge.kind is not EdgeKind.REQUIRED and edge.upstream not in upstreams[edge.repo]:
+            key = (edge.repo, edge.upstream)
+            pairs[key] = min(pairs.get(key, 2), rank[edge.kind])
+    refused: set[tuple[str, str]] = set()
+    for repo, upstream in sorted(pairs, key=lambda pair: (pairs[pair], pair)):
+        if _reaches(upstreams, upstream, repo):
+            refused.add((repo, upstream))
+        else:
+            upstreams[repo].add(upstream)
+    dropped = tuple(e for e in declared if (e.repo, e.upstream) in refused)
+    ordering = {r: frozenset(ups) for r, ups in upstreams.items()}
+    return replace(graph, upstreams=ordering, declared=declared, dropped=dropped)
+
+
 def check_depends_on(graph: Graph, declared: Mapping[str, Iterable[str]]) -> None:
     """`GRAPH_DRIFT` when a configured `depends_on` and the pyprojects disagree on an edge."""
     for repo in sorted(declared):
@@ -110,10 +190,15 @@ def check_depends_on(graph: Graph, declared: Mapping[str, Iterable[str]]) -> Non
                 hint=f"add {missing[0]!r} to repos.{repo}.depends_on (or drop depends_on)",
             )
         if extra := sorted(want - have):
+            dropped = [e for e in graph.dropped if (e.repo, e.upstream) == (repo, extra[0])]
+            why = (
+                f"{dropped[0].describe()} would close a cycle, so it does not order the train"
+                if dropped
+                else f"{repo}'s pyproject does not depend on it"
+            )
             raise ReleaseError(
                 ErrorCode.GRAPH_DRIFT,
-                f"repos.{repo}.depends_on lists {extra[0]}, "
-                f"but {repo}'s pyproject does not depend on it",
+                f"repos.{repo}.depends_on lists {extra[0]}, but {why}",
                 repo=repo,
                 hint=f"remove {extra[0]!r} from repos.{repo}.depends_on (or add the dependency)",
             )

@@ -52,6 +52,11 @@ class PlanEntry:
     last_tag: str | None
     head: str
     upstreams: tuple[str, ...]  # same-run upstreams (released before this repo)
+    # What a reviewer reads (core/plan_detail); none of it is in the plan hash.
+    log: tuple[Commit, ...] = ()  # the unreleased range, oldest first: what CHANGELOG renders
+    pins: tuple[tuple[str, str], ...] = ()  # (package, specifier) that PIN writes, by package
+    changelog_day: date | None = None  # the date of the entry CHANGELOG writes (plan_detail)
+    compare_url: str | None = None  # last release tag ... head, in API mode
 
     def hash_fields(self) -> dict[str, object]:
         """The specification's per-repo plan dict (repo, tier, current, new, bump, commits)."""
@@ -178,5 +183,6 @@ def make_plan(
             last_tag=scan.last_tag,
             head=scan.head,
             upstreams=tuple(upstreams),
+            log=scan.commits,
         )
     return Plan(run_id, tuple(entries.values()), tuple(skipped), graph, tuple(sorted(chosen)))

@@ -8,10 +8,14 @@ import json
 import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from release_train.core.plan import Plan, PlanEntry
+from release_train.core.plan_detail import GROUPS, changelog_entry, commit_groups, detail_data
+from release_train.core.problems import Problem, Severity, errors
 
 RULE = "─"
+FAMILY = "(family)"  # the repo column of a family-wide problem
 # Minimum column widths of the specification's plan table (Phase 1).
 PLAN_COLUMNS = (("Repo", 17), ("Tier", 4), ("Current", 7), ("New", 7), ("Bump", 5), ("Commits", 7))
 
@@ -35,7 +39,8 @@ def table(headers: Sequence[tuple[str, int]], rows: Sequence[Sequence[str]]) -> 
     ]
 
 
-def plan_text(plan: Plan) -> str:
+def plan_text(plan: Plan, *, detail: bool = False) -> str:
+    """The specification's table; with `detail`, each repo's commits, pins and changelog."""
     rows = [
         [e.repo, str(e.tier), e.current, e.new, str(e.bump), str(e.commits)] for e in plan.entries
     ]
@@ -49,8 +54,67 @@ def plan_text(plan: Plan) -> str:
         *skipped,
         "",
         f"  Total: {_plural(len(plan.entries), 'repo')}, {_plural(plan.total_commits, 'commit')}",
+        *problems_text(plan.problems),
+        *(detail_text(plan) if detail else []),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _printable(line: str) -> str:
+    return "".join(c for c in line if c.isprintable())
+
+
+def _terminal(text: str) -> str:
+    """One line without control characters: a commit cannot move the cursor or recolour."""
+    return " ".join("".join(c for c in text if c.isprintable() or c.isspace()).split())
+
+
+def _last_release(entry: PlanEntry) -> str:
+    return entry.last_tag or "(none: the first release)"
+
+
+def detail_text(plan: Plan) -> list[str]:
+    """Per repo: last release, compare link, commits by kind, pins, the changelog entry."""
+    lines = ["", "Details:"]
+    for e in plan.entries:
+        lines += ["", f"  {e.repo} {e.current} -> {e.new} ({e.bump})"]
+        lines.append(f"    Last release: {_last_release(e)}")
+        lines += [f"    Compare: {e.compare_url}"] if e.compare_url else []
+        groups = commit_groups(e.log)
+        for key, title in GROUPS:
+            if groups[key]:
+                lines.append(f"    {title}:")
+                lines += [f"      {c.sha[:7]} {_terminal(c.subject)}" for c in groups[key]]
+        if e.pins:
+            lines.append("    Pins (written by PIN):")
+            lines += [f"      {package}{spec}" for package, spec in e.pins]
+        if entry_text := changelog_entry(e):
+            lines.append("    Changelog entry:")
+            lines += [f"      {line}".rstrip() for line in entry_text.splitlines()]
+    return lines
+
+
+def _problem_count(problems: Sequence[Problem]) -> str:
+    found = len(errors(problems))
+    return f"{_plural(found, 'error')}, {_plural(len(problems) - found, 'warning')}"
+
+
+def problems_text(problems: Sequence[Problem]) -> list[str]:
+    """The preflight's findings under the table; nothing at all when there are none."""
+    if not problems:
+        return []
+    repo_width = max(len(p.repo or FAMILY) for p in problems)
+    code_width = max(len(p.code) for p in problems)
+    lines = ["", f"Problems ({_problem_count(problems)}):"]
+    for p in problems:
+        head = f"  {p.severity:<7} {(p.repo or FAMILY):<{repo_width}}  {p.code:<{code_width}}  "
+        message, *more = [_printable(line) for line in p.message.splitlines()] or [""]
+        lines.append(head + message)
+        # Continuation lines and the hint sit under the repo column, as one block per problem.
+        lines += [" " * 10 + line for line in more]
+        if p.hint:
+            lines.append(" " * 10 + "hint: " + _terminal(p.hint))
+    return [line.rstrip() for line in lines]
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
@@ -149,11 +213,101 @@ def plan_markdown(plan: Plan) -> str:
         "",
         *(skipped or ["(none)"]),
         "",
+        *problems_markdown(plan.problems),
+        *detail_markdown(plan),
         "### Dependency graph",
         "",
         *mermaid_graph(plan),
     ]
     return "\n".join(lines) + "\n"
+
+
+def problems_markdown(problems: Sequence[Problem]) -> list[str]:
+    """A section with one table row per problem (and a blank line after), or nothing."""
+    if not problems:
+        return []
+    rows = [
+        f"| {p.severity} | {md_escape(p.repo or FAMILY)} | {md_escape(p.code)} "
+        f"| {md_escape(p.message)} | {md_escape(p.hint or '')} |"
+        for p in problems
+    ]
+    verdict = (
+        "`release` refuses to start until the errors are fixed."
+        if any(p.severity is Severity.ERROR for p in problems)
+        else "Warnings only: the release can start."
+    )
+    return [
+        f"### Problems ({_problem_count(problems)})",
+        "",
+        verdict,
+        "",
+        "| Severity | Repo | Code | Problem | Hint |",
+        "| --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
+
+
+# The job summary must stay under GitHub's 1 MiB: long ranges are cut here, never in the JSON.
+MAX_SHOWN_COMMITS = 50
+MAX_SHOWN_CHANGELOG_LINES = 200
+# Markdown decodes entities in a destination, so "&" is written as one.
+_URL_SAFE = "-._~:/?#@!$&'*+,;=%"
+
+
+def html_text(text: str) -> str:
+    """Text safe inside an HTML block (a `<summary>`): one line, no tags, no mentions."""
+    return html.escape(_terminal(text), quote=True).replace("@", "@\u200d")
+
+
+def md_link(text: str, url: str) -> str:
+    return f"[{md_escape(text)}]({quote(url, safe=_URL_SAFE).replace('&', '&amp;')})"
+
+
+def _shown(items: list[str], limit: int, more: str) -> list[str]:
+    return items[:limit] + ([more.format(len(items) - limit)] if len(items) > limit else [])
+
+
+def _fenced(text: str, limit: int) -> list[str]:
+    """`text` verbatim in a fence longer than any backtick run in it."""
+    lines = text.splitlines()
+    fence = "`" * max([3, *(len(run) + 1 for run in re.findall("`+", text))])
+    cut = [f"… {len(lines) - limit} more lines: the JSON plan has them all"]
+    return [fence + "markdown", *lines[:limit], fence, *(cut if len(lines) > limit else [])]
+
+
+def _repo_detail_markdown(e: PlanEntry) -> list[str]:
+    last = md_escape(_last_release(e))
+    link = f" ({md_link('compare', e.compare_url)})" if e.compare_url else ""
+    lines = [f"Last release: {last}{link}", ""]
+    groups = commit_groups(e.log)
+    for key, title in GROUPS:
+        items = [f"- `{c.sha[:7]}` {md_escape(c.subject)}" for c in groups[key]]
+        if items:
+            more = "- … and {} more"
+            lines += [f"**{title}**", "", *_shown(items, MAX_SHOWN_COMMITS, more), ""]
+    if not any(groups.values()):
+        lines += [f"No changes since the last release: {md_escape(e.reason)}", ""]
+    if e.pins:
+        pins = [f"- {md_escape(package + spec)}" for package, spec in e.pins]
+        lines += ["**Pins written by PIN**", "", *pins, ""]
+    if entry_text := changelog_entry(e):
+        fenced = _fenced(entry_text, MAX_SHOWN_CHANGELOG_LINES)
+        lines += ["**Changelog entry**", "", *fenced, ""]
+    return lines
+
+
+def detail_markdown(plan: Plan) -> list[str]:
+    """One collapsed `<details>` per repo, so the job summary stays a table to read first."""
+    if not plan.entries:
+        return []
+    lines = ["### What each repo releases", ""]
+    for e in plan.entries:
+        summary = f"{e.repo} {e.current} → {e.new} ({e.bump}, {_plural(e.commits, 'commit')})"
+        # GFM: blank lines around the Markdown inside, or it is read as part of the HTML.
+        lines += ["<details>", f"<summary>{html_text(summary)}</summary>", ""]
+        lines += [*_repo_detail_markdown(e), "</details>", ""]
+    return lines
 
 
 def plan_data(plan: Plan) -> dict[str, Any]:
@@ -172,6 +326,7 @@ def plan_data(plan: Plan) -> dict[str, Any]:
                 "last_tag": e.last_tag,
                 "head": e.head,
                 "upstreams": list(e.upstreams),
+                **detail_data(e),
             }
             for e in plan.entries
         ],
@@ -181,6 +336,7 @@ def plan_data(plan: Plan) -> dict[str, Any]:
         ],
         "tiers": plan.graph.tiers(),
         "edges": [list(edge) for edge in plan.graph.edges()],
+        "problems": [p.as_json() for p in plan.problems],
     }
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from release_train.core.plan import Plan
 from release_train.core.versions import format_tag
@@ -56,6 +56,16 @@ STEP_OF_PHASE = {
 LOCAL_PHASES = PHASES[: PHASES.index("PUSHED")]
 
 
+def _known_phase(value: str) -> str:
+    """An unknown phase would read as "nothing left to do": refuse it (STATE_CORRUPT)."""
+    if value not in PHASES:
+        raise ValueError(f"unknown phase {value!r} (one of {', '.join(PHASES)})")
+    return value
+
+
+Phase = Annotated[str, AfterValidator(_known_phase)]
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -88,7 +98,7 @@ class _Model(BaseModel):
 
 
 class PhaseMark(_Model):
-    phase: str
+    phase: Phase
     at: datetime
 
 
@@ -121,7 +131,7 @@ class RepoState(_Model):
     branch: str
     tag: str
     status: RepoStatus = RepoStatus.PENDING
-    phase: str = "PLANNED"
+    phase: Phase = "PLANNED"
     phase_history: list[PhaseMark] = Field(default_factory=list)
     worktree_path: str | None = None
     pins: dict[str, str] = Field(default_factory=dict)  # package -> specifier written

@@ -90,6 +90,7 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "day": (LaneRepo("day_core"),),
     "cli": (LaneRepo("cli_core"), LaneRepo("cli_app", ("cli-core>=1.0",))),
     "lock": (LaneRepo("lck_core"),),
+    "detail": (LaneRepo("dtl_core"), LaneRepo("dtl_app", ("dtl-core>=1.0",))),
     "fetch": (LaneRepo("fch_core"), LaneRepo("fch_app", ("fch-core>=1.0",))),
 }
 

@@ -7,13 +7,17 @@ in this process (`Rig.main`), which is faster than an interpreter per call.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from release_train.adapters import clones
 from release_train.adapters.command import Completed
+from release_train.adapters.git import git
 from release_train.sandbox.control import Sandbox
 from tests.core.test_state import RESULT_KEYS
 
@@ -172,10 +176,12 @@ def _corrupt(text: str, how: str) -> str:
         return text[: len(text) // 2]
     if how == "bad-status":
         return text.replace('"status": "success"', '"status": "exploded"', 1)
+    if how == "unknown-phase":  # read as "nothing left to do" before: the repo counted done
+        return text.replace('"phase": "DONE"', '"phase": "SHIPPED"', 1)
     return text.replace('"run_id": "cli-1"', '"run_id": "cli-9"', 1)  # another run's state
 
 
-@pytest.mark.parametrize("how", ["truncated", "bad-status", "other-run"])
+@pytest.mark.parametrize("how", ["truncated", "bad-status", "unknown-phase", "other-run"])
 def test_a_corrupt_state_is_state_corrupt_and_left_as_it_was(
     finished: Finished, rig: Rig, how: str
 ) -> None:
@@ -218,3 +224,113 @@ def test_a_second_process_on_a_run_in_progress_is_run_in_progress(rig: Rig) -> N
     for second in (resumed, released):
         assert second.returncode == 3, second.stdout + second.stderr
         assert second.stderr.startswith("error[RUN_IN_PROGRESS]: run lck-1 is in progress (pid ")
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "read-only"])
+def test_an_unusable_state_dir_is_state_unusable(rig: Rig, where: str) -> None:
+    """A state dir under a regular file (or read-only) crashed with INTERNAL at the first
+    write. Now: STATE_UNUSABLE naming the dir and the cause, exit 3, nothing started."""
+    if where == "read-only" and os.geteuid() == 0:
+        pytest.skip("root writes through read-only permissions")
+    config = rig.config("cli")
+    blocker = rig.root / "a-file"
+    blocker.write_text("not a directory\n")
+    state_dir = blocker / "state"
+    if where == "read-only":
+        state_dir = rig.root / "read-only"
+        state_dir.mkdir()
+        state_dir.chmod(0o500)
+    env = {"RELEASE_TRAIN_STATE_DIR": str(state_dir)}
+    rig.push("cli_core", f"fix: something to release with a state dir {where}")
+    before = rig.repo_snapshot("cli_core")
+
+    released = rig.cli(
+        "release", "cli_core", "--yes", "--run-id", "unusable-1", config=config, env=env
+    )
+    listed = rig.cli("status", config=config, env=env)
+
+    for done in (released, listed):
+        assert done.returncode == 3, done.stdout + done.stderr
+        assert "error[STATE_UNUSABLE]: cannot " in done.stderr
+        assert (
+            str(state_dir) in done.stderr and "hint: point RELEASE_TRAIN_STATE_DIR" in done.stderr
+        )
+    assert blocker.read_text() == "not a directory\n"
+    assert rig.repo_snapshot("cli_core") == before
+
+
+@pytest.mark.parametrize("token", ["read-only", "wrong"])
+def test_a_token_that_may_not_push_is_permission_denied_with_the_remotes_words(
+    rig: Rig, token: str
+) -> None:
+    """A read-only or unknown token failed as GIT_FAILED, the real cause only inside the
+    state JSON. Now: PERMISSION_DENIED, and the remote's own message is printed."""
+    config = rig.config("cli")
+    rig.push("cli_core", f"fix: something for the {token} token test")
+    value = rig.admin.make_token(read_only=True) if token == "read-only" else "ghp_not-a-token"
+    said = {
+        "read-only": "Write access to repository not granted",
+        "wrong": "Invalid username or token",
+    }[token]
+    args = ("release", "cli_core", "--yes", "--run-id", f"perm-{token}")
+
+    done = rig.cli(*args, config=config, env={"GITHUB_TOKEN": value})
+
+    out = done.stdout + done.stderr
+    assert done.returncode != 0, out
+    assert "PERMISSION_DENIED" in out and said in out, out
+    assert "GIT_FAILED" not in out and value not in out
+
+
+def test_a_pr_body_is_cut_to_githubs_limit(rig: Rig) -> None:
+    """Three 30,000-character subjects made a 90 KB PR body, which GitHub refuses (422).
+    Now each subject is cut (the changelog in the PR has them whole), the body holds at most
+    65,536 characters (tests/core/test_pr_body.py: how many changes fit), and the PR opens."""
+    config = rig.config("cli")
+    for n in range(3):
+        rig.push("cli_core", f"fix: {n} " + "long " * 6_000)
+
+    done = rig.cli("release", "cli_core", "--yes", "--run-id", "long-body-1", config=config)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    [pr] = [p for p in rig.pulls("cli_core") if p["head_ref"] == "release/long-body-1/cli_core"]
+    assert len(pr["body"]) <= 65_536
+    assert pr["body"].count("\u2026\n") == 3
+
+
+def test_a_stale_index_lock_left_by_a_kill_is_cleared_on_resume(rig: Rig) -> None:
+    """A run killed while git held the worktree's index.lock left the file behind, and every
+    resume failed at COMMIT with GIT_FAILED ("index.lock: File exists"). Now the resume
+    removes a lock no live process holds, says so, and completes the release."""
+    config = rig.config("cli")
+    rig.push("cli_core", "fix: something before the kill")
+    args = ("release", "cli_core", "--yes", "--run-id", "stale-lock-1")
+    with rig.paused(*args, after="cli_core:CHANGELOG", config=config):
+        pass  # killed with SIGKILL when the block ends
+    worktree = rig.work_dir / "runs" / "stale-lock-1" / "cli_core"
+    lock = Path(
+        git(worktree, "rev-parse", "--path-format=absolute", "--git-path", "index.lock").strip()
+    )
+    lock.write_text("")
+
+    done = rig.cli("resume", "stale-lock-1", config=config)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"removed {lock} left by a killed run" in done.stdout
+    assert not lock.exists()
+
+
+def test_an_index_lock_a_live_process_works_under_is_left_alone(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "--quiet", str(repo))
+    lock = repo / ".git" / "index.lock"
+    lock.write_text("")
+    holder = subprocess.Popen(["sleep", "30"], cwd=repo)
+    try:
+        assert clones.clear_stale_index_lock(repo) is None
+        assert lock.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert clones.clear_stale_index_lock(repo) == lock
+    assert not lock.exists()

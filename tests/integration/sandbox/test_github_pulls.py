@@ -175,3 +175,23 @@ def test_a_push_to_the_head_branch_moves_the_pull_request(gh_world: World) -> No
 
     assert repo.get_pull(pr.number).head.sha == moved
     assert [run.name for run in repo.get_commit(moved).get_check_runs()] == ["test"]
+
+
+def test_a_body_longer_than_githubs_limit_is_refused_with_422(gh_world: World) -> None:
+    """GitHub answers 422 "body is too long (maximum is 65536 characters)"; so does the
+    stand-in, on create and on edit, so a release that sent such a body fails here too."""
+    repo = gh_world.repo
+    commit_on_branch(gh_world, "long-body", {"b.txt": "b\n"}, "fix: b")
+
+    with pytest.raises(GithubException) as created:
+        repo.create_pull(title="long", body="x" * 65_537, head="long-body", base="main")
+    pr = repo.create_pull(title="long", body="x" * 65_536, head="long-body", base="main")
+    with pytest.raises(GithubException) as edited:
+        pr.edit(body="y" * 65_537)
+
+    for raised in (created, edited):
+        assert raised.value.status == 422
+        assert raised.value.data["errors"][0]["message"] == (
+            "body is too long (maximum is 65536 characters)"
+        )
+    assert repo.get_pull(pr.number).body == "x" * 65_536

@@ -240,6 +240,7 @@ def snapshot(front: Frontend, params: dict[str, str], body: Any) -> Any:
                     "repo",
                     "number",
                     "title",
+                    "body",
                     "state",
                     "merged",
                     "head_ref",

@@ -205,7 +205,7 @@ def create_pull(forge: Forge, req: Request) -> Reply:
             number=forge.store.next_number(record.name),
             id=forge.store.next_id(),
             title=str(title),
-            body=req.json_field("body"),
+            body=_checked_body(req),
             user=req.token.login,
             head_ref=head,
             head_sha=head_sha,
@@ -220,6 +220,22 @@ def create_pull(forge: Forge, req: Request) -> Reply:
     return Reply(201, pull_json(forge, pr, full=True))
 
 
+# GitHub refuses a PR (issue) body longer than this with 422 "body is too long".
+MAX_BODY = 65_536
+
+
+def _checked_body(req: Request) -> str | None:
+    body = req.json_field("body")
+    if body is not None and len(str(body)) > MAX_BODY:
+        raise validation_failed(
+            "Issue",
+            "custom",
+            field="body",
+            message=f"body is too long (maximum is {MAX_BODY} characters)",
+        )
+    return None if body is None else str(body)
+
+
 def get_pull(forge: Forge, req: Request) -> Reply:
     return Reply(200, pull_json(forge, _pull(forge, req), full=True))
 
@@ -227,6 +243,7 @@ def get_pull(forge: Forge, req: Request) -> Reply:
 def update_pull(forge: Forge, req: Request) -> Reply:
     pr = _pull(forge, req)
     bare = forge.repos[pr.repo]
+    _checked_body(req)
     with forge.store.lock:
         for name in ("title", "body"):
             if req.json_field(name) is not None:

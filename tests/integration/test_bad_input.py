@@ -1,0 +1,45 @@
+"""Bad input that used to crash or lie: each is read safely or refused with a coded error."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from release_train.cli import main
+
+from .test_plan_cli import plan_args, run_cli
+
+
+def _commit_raw(repo: Path, message: bytes, *, encoding: str) -> None:
+    """A commit whose message is `message` as bytes, with git's `encoding` header set."""
+    (repo / "raw.txt").write_bytes(message)
+    subprocess.run(["git", "-C", str(repo), "add", "raw.txt"], check=True)
+    (repo.parent / "message.bin").write_bytes(message)
+    argv = ["git", "-C", str(repo), "-c", f"i18n.commitEncoding={encoding}"]
+    argv += ["-c", "user.name=a", "-c", "user.email=a@example.invalid"]
+    subprocess.run(
+        [*argv, "commit", "--quiet", "-F", str(repo.parent / "message.bin")],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.mark.parametrize("encoding", ["x-bogus", "UTF-8"])
+def test_a_commit_message_that_is_not_utf8_is_planned_not_a_crash(
+    sample_family: Path, capsys: pytest.CaptureFixture[str], encoding: str
+) -> None:
+    """A latin-1 message under a bogus encoding header reached Python as raw bytes and the
+    plan crashed with INTERNAL. Now undecodable bytes read as U+FFFD and the plan is made."""
+    _commit_raw(
+        sample_family / "omnibase_spi", b"fix: caf\xe9 au lait\n\n\xff\n", encoding=encoding
+    )
+    code, out, err = run_cli(capsys, *plan_args(sample_family, "--format", "json"))
+    assert code == 0, err
+    drivers = next(e for e in json.loads(out)["entries"] if e["repo"] == "omnibase_spi")["drivers"]
+    assert any(d.endswith(("fix: caf\ufffd au lait", "fix: café au lait")) for d in drivers), (
+        drivers
+    )
+    assert main(plan_args(sample_family, "--format", "markdown")) == 0

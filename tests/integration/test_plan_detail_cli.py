@@ -1,0 +1,45 @@
+"""`release-train plan` shows each repo's detail: with `--detail` in text, always in the rest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.core.test_render import SPEC_PLAN_TABLE
+from tests.integration.test_plan_cli import RUN_ID, git, plan_args, run_cli
+
+
+def test_detail_follows_the_specifications_table(
+    sample_family: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_cli(capsys, *plan_args(sample_family, "--run-id", RUN_ID, "--detail"))
+    assert (code, err) == (0, "")
+    assert out.startswith(SPEC_PLAN_TABLE + "\nDetails:\n\n  omnibase_spi 1.2.0 -> 1.2.1 (patch)\n")
+    core = sample_family / "omnibase_core"
+    newest = git(core, "log", "-1", "--format=%h %s", "--abbrev=7", "--grep=^feat").strip()
+    block = out[out.index("  omnibase_core 1.4.0 -> 1.5.0 (minor)\n") :]
+    block = block[: block.index("\n  omnibase_infra")]
+    assert block.startswith(
+        "  omnibase_core 1.4.0 -> 1.5.0 (minor)\n"
+        "    Last release: omnibase_core/v1.4.0\n"  # --workspace: no compare link
+        "    Features:\n"
+        f"      {newest}\n"
+    )
+    assert "    Pins (written by PIN):\n      omnibase-spi==1.2.1\n" in block
+    assert "    Changelog entry:\n      ## v1.5.0 (" in block
+
+
+def test_json_and_markdown_carry_the_detail_without_the_flag(
+    sample_family: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run_cli(capsys, *plan_args(sample_family, "--format", "json"))
+    core = json.loads(out)["entries"][1]
+    assert core["repo"] == "omnibase_core" and core["compare_url"] is None
+    assert core["pins"] == {"omnibase-spi": "==1.2.1"}
+    assert core["commit_groups"]["features"][0]["subject"].startswith("feat(runtime):")
+    assert core["changelog"].startswith("## v1.5.0 (")
+    _, md, _ = run_cli(capsys, *plan_args(sample_family, "--format", "markdown"))
+    assert md.count("<details>") == 6 and md.count("</details>") == 6
+    assert "```markdown\n" + core["changelog"] + "```\n" in md

@@ -114,7 +114,7 @@ def start(
 
 
 def _problem(repo: str, found: Found, downloads: PythonDownloads) -> Problem:
-    why = f" ({found.reason})" if found.reason else ""
+    why = f" (uv: {found.reason})" if found.reason else ""
     missing = f"no local Python satisfies requires-python {found.spec!r}{why}"
     if downloads is PythonDownloads.AUTOMATIC:
         return Problem(

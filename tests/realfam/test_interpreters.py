@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
-from release_train.adapters import interpreters
-from release_train.adapters import workspace as ws
 from release_train.config import load_config
 from release_train.core.problems import Severity
 from release_train.errors import ErrorCode
+from release_train.planning import PlanRequest, plan_workspace
 from tests.integration.test_interpreters import only_this_python
 
 # The five repos with a uv.lock (omnimemory is a Poetry project: LOCK leaves it alone).
@@ -25,10 +25,10 @@ def test_no_interpreter_for_the_real_family_without_downloads(
     config_file = realfam / "release-train.toml"
     config_file.write_text('python_downloads = "never"\n' + config_file.read_text())
     config, _ = load_config(config_file)
-    manifests = ws.read_manifests(config, realfam, {})
     only_this_python(tmp_path, monkeypatch)
 
-    problems = interpreters.check(config, manifests, sorted(config.repos))
+    plan = plan_workspace(config, realfam, PlanRequest(), date(2026, 12, 2))
+    problems = [p for p in plan.problems if p.code is ErrorCode.NO_INTERPRETER]
 
     assert sorted((p.repo, p.code, p.severity) for p in problems) == sorted(
         (repo, ErrorCode.NO_INTERPRETER, Severity.ERROR) for repo in LOCKED

@@ -86,6 +86,7 @@ def _options(args: argparse.Namespace) -> runs.Options:
         result_file=getattr(args, "result_file", None),
         releasing=args.command in ("release", "resume"),
         dry_run=getattr(args, "dry_run", False),
+        config_path=getattr(args, "config", None),
     )
 
 
@@ -185,6 +186,8 @@ def cmd_release(args: argparse.Namespace) -> int:
         if args.result_file:
             args.result_file.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
         return ExitStatus.OK
+    if plan.entries:
+        runs.check_train(config, options, plan.run_id)  # before anyone is asked to approve
     gate = _gate(args, plan)
     world = runs.connect(config, options, ConsoleProgress())
     return runs.start(world, options, plan, sources, gate).exit_status
@@ -221,6 +224,23 @@ def cmd_status(args: argparse.Namespace) -> int:
         sys.stdout.write(summary.summary_markdown(state))
     else:
         sys.stdout.write(summary.status_text(state, archived=archived, location=location))
+    return ExitStatus.OK
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    """Break the family lock a stopped run holds: an explicit decision to abandon that run."""
+    from release_train.family_lock import Trains  # noqa: PLC0415
+
+    run_id = validate_run_id(args.run_id)
+    config = _config(args)
+    env = dict(os.environ)
+    store = runs.store_for(config, env)
+    with store.lock(run_id):  # a run still going here is RUN_IN_PROGRESS
+        held = Trains(store, config.owner, env).unlock(run_id)
+    print(
+        f"family {config.owner} unlocked: run {run_id} ({held.owner}) no longer holds it; "
+        f"its state stays, and `release-train resume {run_id}` would take the lock again"
+    )
     return ExitStatus.OK
 
 
@@ -310,6 +330,13 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("run_id", metavar="RUN_ID", nargs="?")
     status.add_argument("--format", choices=["text", "markdown", "json"], default="text")
     status.set_defaults(handler=cmd_status)
+
+    unlock = sub.add_parser(
+        "unlock", help="break the family lock a stopped run holds (abandon that run)"
+    )
+    unlock.add_argument("--config", type=Path, help="config file (default: ./release-train.toml)")
+    unlock.add_argument("run_id", metavar="RUN_ID", help="the run that holds the lock")
+    unlock.set_defaults(handler=cmd_unlock)
 
     demo = sub.add_parser("demo", help="release the sample family against a local sandbox")
     demo.add_argument(

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from release_train.adapters.clones import GitAuth
 from release_train.config import Config
 from release_train.core.state import RepoState, RunState
+from release_train.interrupts import Stop
 
 if TYPE_CHECKING:
     from release_train.adapters.github import GitHub
@@ -64,16 +65,25 @@ class Services:
     today: date = field(default_factory=date.today)
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
+    stop: Stop = field(default_factory=Stop)
+
+    def __post_init__(self) -> None:
+        if self.sleep is time.sleep:
+            self.sleep = self.stop.sleep  # the default sleeper wakes on Ctrl-C; injected ones stay
 
     @property
     def cache_dir(self) -> Path:
         return self.work_dir / "uv-cache"
 
     def poll(self, repo: str, what: str, deadline: float, probe: Callable[[], bool]) -> bool:
-        """Call `probe` with backoff until it is true (True) or `deadline` passes (False)."""
+        """Call `probe` with backoff until it is true (True) or `deadline` passes (False).
+
+        A stop request (Ctrl-C) ends the wait with INTERRUPTED: what waits is never applied.
+        """
         wait = self.waits.first
         said = False
         while True:
+            self.stop.check(f"the end of the wait for {what}", repo)
             if probe():
                 return True
             left = deadline - self.clock()

@@ -81,8 +81,8 @@ class Engine:
         with ThreadPoolExecutor(max_workers=self.max_parallel) as pool:
             while True:
                 for name in self._ready(order, set(running.values())):
-                    if len(running) >= self.max_parallel:
-                        break
+                    if len(running) >= self.max_parallel or self.services.stop.requested:
+                        break  # a stop request (Ctrl-C) starts no new repo
                     self._set(name, RepoStatus.RUNNING)
                     running[pool.submit(self._release, name)] = name
                 if not running:
@@ -93,7 +93,8 @@ class Engine:
                     future.result()  # _release records its own failures
                     self._after(name)
         with self._lock:
-            self._block_stranded()
+            if not self.services.stop.requested:  # interrupted: the rest stays pending
+                self._block_stranded()
             settle(self.state)
         self.persist()
         return self.state
@@ -130,6 +131,8 @@ class Engine:
             repo = self.state.repos[name]
             if repo.status is not RepoStatus.FAILED:
                 return
+            if repo.error is not None and repo.error.code == ErrorCode.INTERRUPTED:
+                return  # nothing failed: the run was stopped, a resume continues it
             if self.failure_policy is FailurePolicy.FAIL_FAST:
                 # The specification: the rest of the tier and every later tier are blocked.
                 blocked = block(self.state, list(self.state.repos), name)
@@ -175,17 +178,28 @@ class Engine:
             progress.step(name, "DONE", f"{ctx.repo.old_version} -> {ctx.repo.new_version}")
             self._maybe_pause(name, "DONE")
         except ReleaseError as exc:
-            self._failed(
-                ctx, _error(ctx, step, exc.code, exc.message, hint=exc.hint, output=exc.output)
-            )
+            error = _error(ctx, step, exc.code, exc.message, hint=exc.hint, output=exc.output)
+            self._failed(ctx, self._interrupted(error))
         except Exception as exc:  # a bug: record it on the repo, keep the traceback
             message = f"{type(exc).__name__}: {exc}"
             output = tail(traceback.format_exc())
-            self._failed(
-                ctx, _error(ctx, step, ErrorCode.INTERNAL, message, hint=None, output=output)
-            )
+            error = _error(ctx, step, ErrorCode.INTERNAL, message, hint=None, output=output)
+            self._failed(ctx, self._interrupted(error))
+
+    def _interrupted(self, error: RepoError) -> RepoError:
+        """A step that fails once a stop was asked failed because of it (Ctrl-C reaches the
+        git or uv child too): it is recorded as INTERRUPTED, for a resume to redo."""
+        stop = self.services.stop
+        if not stop.requested or error.code == ErrorCode.INTERRUPTED:
+            return error
+        message = f"interrupted by {stop.signal_name} during {error.step}: {error.message}"
+        hint = "the state is recorded; resume the run to continue from here"
+        return error.model_copy(
+            update={"code": str(ErrorCode.INTERRUPTED), "message": message, "hint": hint}
+        )
 
     def _step(self, ctx: RepoContext, step: Step) -> None:
+        self.services.stop.check(STEP_OF_PHASE[step.phase], ctx.name)  # no new step after Ctrl-C
         if step.external:
             self.persist()  # local work (the release commit's SHA) is durable before it leaves
         started = time.monotonic()

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from release_train import interrupts
 from release_train.adapters import clones
 from release_train.config import Config, FailurePolicy, StoreKind
 from release_train.core.plan import Plan
 from release_train.core.versions import Bump
 from release_train.errors import ErrorCode, ExitStatus, ReleaseError
+from release_train.family_lock import Trains
 from release_train.planning import PlanRequest, plan_workspace
 
 if TYPE_CHECKING:
@@ -46,6 +48,11 @@ class Options:
     releasing: bool = False  # plan what a release would cut: origin/<branch> of workspace clones
     dry_run: bool = False
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    config_path: Path | None = None  # for the resume command a stopped run prints
+
+    def resume_command(self, run_id: str) -> str:
+        config = f" --config {self.config_path}" if self.config_path is not None else ""
+        return f"release-train resume {run_id}{config}"
 
 
 def work_dir(env: Mapping[str, str]) -> Path:
@@ -266,10 +273,25 @@ def start(
     state.workspace = str(options.workspace) if options.workspace else None
     state.origin = origin
     pause_before_state()
-    with store.lock(run_id):
+    # One family, one train: the lock comes before the state, so a refused run leaves nothing.
+    with store.lock(run_id), trains(world, options).holding(run_id) as holding:
+        holding.free = True  # until the state exists, a failure leaves no run to block for
         store.create(run_id, state.model_dump_json(indent=2) + "\n")
+        holding.free = False
         print(f"\nReleasing (run {run_id}, state: {store.describe()})")
-        return _execute(world, options, state, sources)
+        outcome = _execute(world, options, state, sources)
+        holding.free = outcome.exit_status == ExitStatus.OK
+        return outcome
+
+
+def check_train(config: Config, options: Options, run_id: str) -> None:
+    """Before asking for an approval: FAMILY_LOCKED now rather than once someone approved."""
+    Trains(store_for(config, options.env), config.owner, options.env).check(run_id)
+
+
+def trains(world: World, options: Options) -> Trains:
+    """The family lock of this run's family, in the store its states live in."""
+    return Trains(world.store, world.config.owner, options.env)
 
 
 def resume(world: World, options: Options, run_id: str, gate: Gate | None = None) -> Outcome:
@@ -287,16 +309,19 @@ def resume(world: World, options: Options, run_id: str, gate: Gate | None = None
             print(summary.summary_text(state))
             print(f"run {run_id} is finished; there is nothing to resume")
             return Outcome(ExitStatus.OK, run_result(state), state)
-        reopened = reopen(state)
-        if gate is not None:
-            state.resume_gates.append(gate)
-        workspace = options.workspace or (Path(state.workspace) if state.workspace else None)
-        unfinished = [r for r, s in state.repos.items() if s.status is not RepoStatus.DONE]
-        _, sources = source_clones(
-            world.config, options.env, workspace, sorted(state.repos), fetch=unfinished
-        )
-        print(f"Resuming run {run_id} ({location}): {', '.join(reopened)}")
-        return _execute(world, options, state, sources)
+        with trains(world, options).holding(run_id) as holding:
+            reopened = reopen(state)
+            if gate is not None:
+                state.resume_gates.append(gate)
+            workspace = options.workspace or (Path(state.workspace) if state.workspace else None)
+            unfinished = [r for r, s in state.repos.items() if s.status is not RepoStatus.DONE]
+            _, sources = source_clones(
+                world.config, options.env, workspace, sorted(state.repos), fetch=unfinished
+            )
+            print(f"Resuming run {run_id} ({location}): {', '.join(reopened)}")
+            outcome = _execute(world, options, state, sources)
+            holding.free = outcome.exit_status == ExitStatus.OK
+            return outcome
 
 
 def _execute(world: World, options: Options, state: RunState, sources: dict[str, Path]) -> Outcome:
@@ -313,8 +338,11 @@ def _execute(world: World, options: Options, state: RunState, sources: dict[str,
         max_parallel=options.max_parallel or config.max_parallel,
         failure_policy=FailurePolicy(state.failure_policy),
     )
-    engine.persist()
-    engine.run()
+    stop = world.services.stop
+    resume_hint = f"resume with: {options.resume_command(state.run_id)}"
+    with interrupts.handled(stop, resume_hint=resume_hint):
+        engine.persist()
+        engine.run()
     engine.cleanup()
     if state.status is RunStatus.SUCCESS:
         world.store.archive(state.run_id)  # Step 4.2
@@ -322,8 +350,11 @@ def _execute(world: World, options: Options, state: RunState, sources: dict[str,
     print(summary.summary_text(state), end="")
     result = run_result(state)
     _write_result(options, result)
+    if stop.requested and state.status is not RunStatus.SUCCESS:
+        print(f"\ninterrupted by {stop.signal_name}: no step was started after it; {resume_hint}")
+        return Outcome(ExitStatus.INTERRUPTED, result, state)
     if state.status is not RunStatus.SUCCESS:
-        print(f"\nresume with: release-train resume {state.run_id}")
+        print(f"\n{resume_hint}")
         return Outcome(ExitStatus.RELEASE_FAILED, result, state)
     return Outcome(ExitStatus.OK, result, state)
 

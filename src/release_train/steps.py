@@ -397,6 +397,7 @@ class PullRequest:
         return True
 
     def apply(self, ctx: RepoContext) -> None:
+        self._refuse_another_train(ctx)
         pull = ctx.github.create_pull(
             ctx.name,
             head=ctx.repo.branch,
@@ -405,6 +406,23 @@ class PullRequest:
             body=pr_body(ctx),
         )
         ctx.repo.pr_number, ctx.repo.pr_url = pull.number, pull.url
+
+    @staticmethod
+    def _refuse_another_train(ctx: RepoContext) -> None:
+        """One train per repo: another run's open release PR (`release/<run>/<repo>`) would
+        merge into the same base, and the second merge would tag what the first moved."""
+        prefix, suffix = "release/", f"/{ctx.name}"
+        for pull in ctx.github.open_pulls(ctx.name, ctx.config.branch):
+            head = pull.head_ref
+            if head.startswith(prefix) and head.endswith(suffix) and head != ctx.repo.branch:
+                other = head.removeprefix(prefix).removesuffix(suffix)
+                raise ReleaseError(
+                    ErrorCode.PR_CONFLICT,
+                    f"PR #{pull.number} of run {other} is open for {ctx.name} ({pull.url})",
+                    repo=ctx.name,
+                    hint=f"finish run {other} (`release-train resume {other}`) or close that PR, "
+                    "then resume this run",
+                )
 
 
 class Merge:

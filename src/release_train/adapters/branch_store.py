@@ -105,6 +105,16 @@ class BranchStore:
         preflight.validate_run_id(run_id)
         return contextlib.nullcontext()
 
+    def read_lock(self, name: str) -> tuple[str, str] | None:
+        found = self._read(_lock_path(name))
+        return None if found is None else (_text(found), found.sha)
+
+    def write_lock(self, name: str, text: str, version: str | None) -> bool:
+        """The family lock by the contents API's compare-and-swap: a PUT without a sha only
+        creates (422 when the file exists), one with a sha only replaces that blob (409)."""
+        self._ensure_branch()
+        return self._put(f"lock of {name}", _lock_path(name), text, version) is not None
+
     def _ensure_branch(self) -> None:
         if self._branch_ready:
             return
@@ -199,6 +209,10 @@ class BranchStore:
 def _paths(run_id: str) -> tuple[str, str]:
     name = f"{preflight.validate_run_id(run_id)}.json"
     return f"runs/{name}", f"archive/{name}"
+
+
+def _lock_path(name: str) -> str:
+    return f"locks/{preflight.validate_run_id(name)}.json"
 
 
 def _text(content: ContentFile) -> str:

@@ -7,8 +7,11 @@ that one git process (DESIGN defect 13: a person's working copy is never touched
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,8 +128,27 @@ def repo_url(server_url: str, owner: str, repo: str) -> str:
     return f"{server_url.rstrip('/')}/{owner}/{repo}.git"
 
 
+@contextlib.contextmanager
+def locked(clone: Path) -> Iterator[None]:
+    """Hold `.<clone>.lock` while cloning or fetching: two runs on one machine share
+    `work/clones/<owner>/<repo>`, and two clones into one `.partial` directory fail (or
+    half-succeed). flock dies with its process, so a killed run leaves no lock behind."""
+    clone.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(clone.with_name(f".{clone.name}.lock"), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def fresh_clone(url: str, dest: Path, branch: str, auth: GitAuth) -> Path:
     """A blobless clone of `url` in `dest`, or the existing one there brought up to date."""
+    with locked(dest):
+        return _fresh_clone(url, dest, branch, auth)
+
+
+def _fresh_clone(url: str, dest: Path, branch: str, auth: GitAuth) -> Path:
     if is_repository(dest):
         authed(auth, dest, "fetch", "--quiet", "--prune", "--tags", "--force", "origin")
         authed(auth, dest, "checkout", "--quiet", "--detach", f"origin/{branch}")

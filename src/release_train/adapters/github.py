@@ -18,6 +18,7 @@ from release_train.adapters.retry import PER_PAGE, Answer, Api, Call, Retry, alr
 from release_train.errors import ErrorCode, ReleaseError
 
 DEFAULT_API_URL = "https://api.github.com"
+MAX_PULL_PAGES = 10  # a thousand open PRs into one branch: enough to find a release PR
 MAX_PEEL = 5  # tags of tags of tags: GitHub allows them, nobody nests deeper
 PASSED = frozenset({"success", "neutral", "skipped"})
 
@@ -157,6 +158,17 @@ class GitHub:
         answer = self._call("GET", repo, "/pulls", "read pull requests", params=params)
         pulls = sorted((_pull(item) for item in answer.data), key=lambda p: -p.number)
         return next((p for p in pulls if p.head_ref == head_branch), None)
+
+    def open_pulls(self, repo: str, base: str) -> list[PullInfo]:
+        """Every open pull request into `base`, oldest first."""
+        found: list[PullInfo] = []
+        for page in range(1, MAX_PULL_PAGES + 1):
+            params = {"state": "open", "base": base, "per_page": str(PER_PAGE), "page": str(page)}
+            answer = self._call("GET", repo, "/pulls", "read pull requests", params=params)
+            found += [_pull(item) for item in answer.data]
+            if len(answer.data) < PER_PAGE:
+                break
+        return sorted(found, key=lambda p: p.number)
 
     def create_pull(self, repo: str, *, head: str, base: str, title: str, body: str) -> PullInfo:
         """Open a PR; an "already exists" for our head branch (a retried POST) returns that PR."""

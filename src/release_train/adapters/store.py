@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -37,6 +38,11 @@ class StateStore(Protocol):
     def runs(self) -> list[tuple[str, bool]]: ...
     def lock(self, run_id: str) -> contextlib.AbstractContextManager[None]: ...
     def describe(self) -> str: ...
+    # The family lock's document, by compare-and-swap: `read_lock` gives (text, version);
+    # `write_lock` with version None only creates, else only replaces that version (False:
+    # someone else wrote first).
+    def read_lock(self, name: str) -> tuple[str, str] | None: ...
+    def write_lock(self, name: str, text: str, version: str | None) -> bool: ...
 
 
 def run_exists(run_id: str, where: str) -> ReleaseError:
@@ -147,6 +153,37 @@ class LocalStore:
             yield
         finally:
             os.close(fd)  # closing releases the flock
+
+    def _lock_file(self, name: str) -> Path:
+        return self.directory / "locks" / f"{preflight.validate_run_id(name)}.json"
+
+    def read_lock(self, name: str) -> tuple[str, str] | None:
+        try:
+            with usable(self.directory, "read the family lock"):
+                data = self._lock_file(name).read_bytes()
+        except FileNotFoundError:
+            return None
+        try:
+            return data.decode("utf-8"), hashlib.sha256(data).hexdigest()
+        except UnicodeDecodeError as exc:
+            raise not_text(str(self._lock_file(name))) from exc
+
+    def write_lock(self, name: str, text: str, version: str | None) -> bool:
+        path = self._lock_file(name)
+        with usable(self.directory, "write the family lock"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if version is None:  # create-if-absent: `link` refuses an existing file atomically
+                return _write_durably(path, text, exclusive=True)
+            # Compare and replace under a short flock, so two replacers cannot both win.
+            fd = os.open(path.with_suffix(".guard"), os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            current = self.read_lock(name)
+            if current is None or current[1] != version:
+                return False
+            return _write_durably(path, text, exclusive=False)
+        finally:
+            os.close(fd)
 
 
 @contextlib.contextmanager

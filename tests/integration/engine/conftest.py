@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from github import Auth, Github
 
 from release_train import cli, runs
 from release_train.adapters import clones, command
@@ -91,6 +92,10 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "cli": (LaneRepo("cli_core"), LaneRepo("cli_app", ("cli-core>=1.0",))),
     "lock": (LaneRepo("lck_core"),),
     "detail": (LaneRepo("dtl_core"), LaneRepo("dtl_app", ("dtl-core>=1.0",))),
+    "train": (LaneRepo("trn_core"),),
+    "conflict": (LaneRepo("prc_core"),),
+    "signal": (LaneRepo("sig_core"),),
+    "parallel": (LaneRepo("par_one"), LaneRepo("par_two")),
     "fetch": (LaneRepo("fch_core"), LaneRepo("fch_app", ("fch-core>=1.0",))),
 }
 
@@ -409,8 +414,24 @@ def _read_lines(run: Running, until: str) -> None:
 
 
 @pytest.fixture
-def rig(world: Sandbox, tmp_path: Path) -> Rig:
-    return Rig(world, tmp_path)
+def rig(world: Sandbox, tmp_path: Path) -> Iterator[Rig]:
+    yield Rig(world, tmp_path)
+    close_release_pulls(world)
+
+
+def close_release_pulls(world: Sandbox) -> None:
+    """Close the release PRs a scenario left open (a failed run's): another run's open
+    release PR is PR_CONFLICT for the next scenario of the lane (issue 12, item 3)."""
+    left = [
+        p
+        for p in world.github.admin().snapshot()["pulls"]
+        if p["state"] == "open" and p["head_ref"].startswith("release/")
+    ]
+    if not left:
+        return
+    gh = Github(base_url=world.github.api_url, auth=Auth.Token(world.github.token))
+    for pull in left:
+        gh.get_repo(f"{world.owner}/{pull['repo']}").get_pull(pull["number"]).edit(state="closed")
 
 
 def tree_bytes(root: Path, *, skip: Sequence[str] = (".git",)) -> dict[str, bytes]:

@@ -22,7 +22,6 @@ from release_train.config import Config, FailurePolicy, StoreKind
 from release_train.core.plan import Plan
 from release_train.core.versions import Bump
 from release_train.errors import ErrorCode, ExitStatus, ReleaseError
-from release_train.family_lock import Trains
 from release_train.planning import PlanRequest, plan_workspace
 
 if TYPE_CHECKING:
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from release_train.adapters.store import StateStore
     from release_train.context import Progress, Services
     from release_train.core.state import Gate, RunState, SkillResult
+    from release_train.family_lock import Trains
 
 
 @dataclass
@@ -286,11 +286,15 @@ def start(
 
 def check_train(config: Config, options: Options, run_id: str) -> None:
     """Before asking for an approval: FAMILY_LOCKED now rather than once someone approved."""
+    from release_train.family_lock import Trains  # noqa: PLC0415 - runs only
+
     Trains(store_for(config, options.env), config.owner, options.env).check(run_id)
 
 
 def trains(world: World, options: Options) -> Trains:
     """The family lock of this run's family, in the store its states live in."""
+    from release_train.family_lock import Trains  # noqa: PLC0415 - runs only
+
     return Trains(world.store, world.config.owner, options.env)
 
 

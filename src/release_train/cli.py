@@ -15,10 +15,8 @@ from typing import TYPE_CHECKING
 from release_train import __version__, runs
 from release_train.config import Config, FailurePolicy, load_config
 from release_train.console import ConsoleProgress
-from release_train.core import render, summary
-from release_train.core.plan import Plan
+from release_train.core import render
 from release_train.core.problems import errors, preflight_failed
-from release_train.core.state import Gate, dry_run_result, run_result
 from release_train.core.versions import Bump, Prerelease
 from release_train.errors import ErrorCode, ExitStatus, ReleaseError
 from release_train.preflight import validate_gate_token, validate_run_id
@@ -27,6 +25,11 @@ from release_train.sandbox import cli as sandbox_cli
 
 if TYPE_CHECKING:
     from release_train.adapters.slack import Slack
+    from release_train.core.plan import Plan
+    from release_train.core.state import Gate
+
+# `plan` and `--help` import neither the state models nor the engine (see runs.py): the
+# commands that need them import them below.
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -128,6 +131,8 @@ def _check_approval(args: argparse.Namespace) -> None:
 
 
 def _gate(args: argparse.Namespace, plan: Plan) -> Gate:
+    from release_train.core.state import Gate  # noqa: PLC0415 - a run's model
+
     """The approval of `plan`, once `_check_approval` has said one can come."""
     if args.gate == "slack":
         return _slack_gate(args, plan)
@@ -190,6 +195,8 @@ def cmd_release(args: argparse.Namespace) -> int:
     if errors(plan.problems):
         raise preflight_failed(plan.problems)  # before any state exists
     if args.dry_run:
+        from release_train.core.state import dry_run_result  # noqa: PLC0415 - a run's model
+
         result = dry_run_result(plan, {r: config.tag_template(r) for r in config.repos})
         if args.result_file:
             args.result_file.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
@@ -212,6 +219,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from release_train.core import summary  # noqa: PLC0415 - a run's state
+    from release_train.core.state import run_result  # noqa: PLC0415
+
     config = _config(args)
     options = runs.Options()
     store = runs.store_for(config, options.env)

@@ -36,6 +36,14 @@ class PublishMode(StrEnum):
     NONE = "none"  # nothing publishes; the index is not waited for
 
 
+class PythonDownloads(StrEnum):
+    """uv's `UV_PYTHON_DOWNLOADS`, for the Python LOCK locks with."""
+
+    AUTOMATIC = "automatic"  # uv downloads a Python that requires-python asks for
+    MANUAL = "manual"  # only Pythons already installed with `uv python install`
+    NEVER = "never"
+
+
 class FamilySources(StrEnum):
     REFUSE = "refuse"  # a family member from git, a path or a URL is a preflight error
     DROP = "drop"  # PIN removes that source and pins the released version instead
@@ -157,6 +165,11 @@ class Config(_Model):
     )
     gate: GateKind = Field(GateKind.ENVIRONMENT, description="How a release is approved.")
     index_url: str = Field("https://pypi.org/simple/", description="Simple API of the index.")
+    python_downloads: PythonDownloads = Field(
+        PythonDownloads.AUTOMATIC,
+        description="uv's UV_PYTHON_DOWNLOADS at LOCK: automatic lets uv fetch the Python a "
+        "repo's requires-python asks for; never and manual make a missing one a plan error.",
+    )
     slack: SlackConfig = Field(default_factory=SlackConfig, description="Slack gate and summary.")
     state: StateConfig = Field(default_factory=StateConfig, description="Where run states live.")
     bot_name: str = Field("release-train[bot]", description="Author of the release commits.")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from release_train.adapters import interpreters
 from release_train.adapters import workspace as ws
 from release_train.config import Config, FamilySources
 from release_train.core.family import manifest_problems
@@ -75,6 +76,7 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
     selected = select(config, request.repos)
     manifests = ws.read_manifests(config, workspace, request.revs)
     graph = family_graph(config, workspace, manifests)
+    interpreter_problems = interpreters.start(config, manifests, selected)  # beside the scan
     scans = ws.scan_repos(config, manifests, selected, query_index=request.query_index)
     options = PlanOptions(
         bump=request.bump,
@@ -87,7 +89,7 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
     base = f"{request.server_url}/{config.owner}" if request.server_url else None
     plan = with_details(plan, DetailInputs(config.pin_policy, today, base))
     # Preflight: every check adds its findings here, so the plan names them all at once.
-    problems: list[Problem] = []
+    problems: list[Problem] = [*interpreter_problems.result()]
     drop = config.family_sources is FamilySources.DROP
     problems.extend(manifest_problems(manifests, plan, drop_sources=drop, policy=config.pin_policy))
     problems += version_problems(plan, scans)

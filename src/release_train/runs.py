@@ -1,9 +1,13 @@
-"""Whole runs: start one (plan, gate, state, engine, Phase 4), resume one, show one."""
+"""Whole runs: start one (plan, gate, state, engine, Phase 4), resume one, show one.
+
+`plan` needs only the planning half, so the engine, the state models and the stores are
+imported where a run needs them: the CLI's plan path stays fast to start (issue 11).
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,29 +18,18 @@ from pydantic import ValidationError
 
 from release_train import interrupts
 from release_train.adapters import clones
-from release_train.adapters.store import StateStore, local_store
 from release_train.config import Config, FailurePolicy, StoreKind
-from release_train.context import Progress, Services, Waits
-from release_train.core import summary
 from release_train.core.plan import Plan
-from release_train.core.state import (
-    Gate,
-    RunState,
-    RunStatus,
-    SkillResult,
-    dry_run_result,
-    new_state,
-    reopen,
-    run_result,
-)
 from release_train.core.versions import Bump
-from release_train.engine import Engine, pause_before_state
 from release_train.errors import ErrorCode, ExitStatus, ReleaseError
-from release_train.family_lock import Trains
 from release_train.planning import PlanRequest, plan_workspace
 
 if TYPE_CHECKING:
     from release_train.adapters.github import GitHub
+    from release_train.adapters.store import StateStore
+    from release_train.context import Progress, Services
+    from release_train.core.state import Gate, RunState, SkillResult
+    from release_train.family_lock import Trains
 
 
 @dataclass
@@ -87,7 +80,10 @@ def store_for(config: Config, env: Mapping[str, str], github: GitHub | None = No
         from release_train.adapters.branch_store import BranchStore  # noqa: PLC0415
 
         github = github or _github(config, env)
-        return BranchStore(github.repository(config.state.repo), config.state.branch)
+        repo = github.repository(config.state.repo)
+        return BranchStore(repo, config.state.branch, retry=github.retry)
+    from release_train.adapters.store import local_store  # noqa: PLC0415 - runs only
+
     configured = env.get("RELEASE_TRAIN_STATE_DIR")
     return local_store(Path(configured) if configured else None)
 
@@ -100,6 +96,8 @@ def _github(config: Config, env: Mapping[str, str]) -> GitHub:
 
 
 def connect(config: Config, options: Options, progress: Progress) -> World:
+    from release_train.context import Services, Waits  # noqa: PLC0415 - runs only
+
     env = options.env
     github = _github(config, env)
     services = Services(
@@ -126,9 +124,18 @@ def server_url(env: Mapping[str, str]) -> str:
 
 
 def source_clones(
-    config: Config, env: Mapping[str, str], workspace: Path | None, repos: Sequence[str]
+    config: Config,
+    env: Mapping[str, str],
+    workspace: Path | None,
+    repos: Sequence[str],
+    *,
+    fetch: Collection[str] | None = None,
 ) -> tuple[Path, dict[str, Path]]:
-    """(directory to plan from, repo -> clone): the workspace's, or fresh run-owned clones."""
+    """(directory to plan from, repo -> clone): the workspace's, or fresh run-owned clones.
+
+    Only the repos in `fetch` (default: all) are cloned or brought up to date; the others
+    get their clone's path as it is (a resume's done repos need nothing from the server).
+    """
     if workspace is not None:
         return workspace, {r: workspace / r for r in repos}
     auth, server = git_auth(env), server_url(env)
@@ -136,6 +143,8 @@ def source_clones(
     names = sorted(repos)
 
     def clone(repo: str) -> Path:
+        if fetch is not None and repo not in fetch:
+            return root / repo
         url = clones.repo_url(server, config.owner, repo)
         return clones.fresh_clone(url, root / repo, config.branch_of(repo), auth)
 
@@ -166,6 +175,8 @@ def free_run_id(store: StateStore, plan: Plan, explicit: bool) -> str:
 
 
 def parse_state(text: str, location: str) -> RunState:
+    from release_train.core.state import RunState  # noqa: PLC0415 - runs only
+
     try:
         return RunState.model_validate_json(text)
     except ValidationError as exc:
@@ -251,6 +262,9 @@ def start(
     origin: str | None = None,
 ) -> Outcome:
     """Phase 2.3 to 4 for an approved plan: create the state, run, clean up, report."""
+    from release_train.core.state import dry_run_result, new_state  # noqa: PLC0415
+    from release_train.engine import pause_before_state  # noqa: PLC0415 - runs only
+
     config, store = world.config, world.store
     if not plan.entries:
         result = dry_run_result(plan, {r: config.tag_template(r) for r in config.repos})
@@ -279,11 +293,15 @@ def start(
 
 def check_train(config: Config, options: Options, run_id: str) -> None:
     """Before asking for an approval: FAMILY_LOCKED now rather than once someone approved."""
+    from release_train.family_lock import Trains  # noqa: PLC0415 - runs only
+
     Trains(store_for(config, options.env), config.owner, options.env).check(run_id)
 
 
 def trains(world: World, options: Options) -> Trains:
     """The family lock of this run's family, in the store its states live in."""
+    from release_train.family_lock import Trains  # noqa: PLC0415 - runs only
+
     return Trains(world.store, world.config.owner, options.env)
 
 
@@ -292,6 +310,9 @@ def resume(world: World, options: Options, run_id: str, gate: Gate | None = None
 
     `gate` is this attempt's approval, when it needed one (the Action asks again).
     """
+    from release_train.core import summary  # noqa: PLC0415 - runs only
+    from release_train.core.state import RepoStatus, RunStatus, reopen, run_result  # noqa: PLC0415
+
     store = world.store
     with store.lock(run_id):
         state, archived, location = load_run(store, run_id)
@@ -304,7 +325,10 @@ def resume(world: World, options: Options, run_id: str, gate: Gate | None = None
             if gate is not None:
                 state.resume_gates.append(gate)
             workspace = options.workspace or (Path(state.workspace) if state.workspace else None)
-            _, sources = source_clones(world.config, options.env, workspace, sorted(state.repos))
+            unfinished = [r for r, s in state.repos.items() if s.status is not RepoStatus.DONE]
+            _, sources = source_clones(
+                world.config, options.env, workspace, sorted(state.repos), fetch=unfinished
+            )
             print(f"Resuming run {run_id} ({location}): {', '.join(reopened)}")
             outcome = _execute(world, options, state, sources)
             holding.free = outcome.exit_status == ExitStatus.OK
@@ -312,6 +336,10 @@ def resume(world: World, options: Options, run_id: str, gate: Gate | None = None
 
 
 def _execute(world: World, options: Options, state: RunState, sources: dict[str, Path]) -> Outcome:
+    from release_train.core import summary  # noqa: PLC0415 - runs only
+    from release_train.core.state import RunStatus, run_result  # noqa: PLC0415
+    from release_train.engine import Engine  # noqa: PLC0415 - runs only
+
     config = world.config
     engine = Engine(
         services=world.services,

@@ -246,7 +246,11 @@ class Lock:
                     hint="the index may lag; resume the run once it serves the upstream",
                 )
         tools.uv_lock(
-            ctx.worktree, index_url=services.index_url, cache_dir=services.cache_dir, repo=ctx.name
+            ctx.worktree,
+            index_url=services.index_url,
+            cache_dir=services.cache_dir,
+            repo=ctx.name,
+            python_downloads=services.config.python_downloads,
         )
 
 
@@ -294,16 +298,22 @@ class Push:
 
     def apply(self, ctx: RepoContext) -> None:
         ref = f"refs/heads/{ctx.repo.branch}"
-        # An empty lease: the branch must not exist, so nobody's commits are overwritten.
-        clones.authed(
-            ctx.services.auth,
-            ctx.worktree,
-            "push",
-            "--quiet",
-            f"--force-with-lease={ref}:",
-            "origin",
-            f"HEAD:{ref}",
-        )
+        try:
+            # An empty lease: the branch must not exist, so nobody's commits are overwritten.
+            clones.authed(
+                ctx.services.auth,
+                ctx.worktree,
+                "push",
+                "--quiet",
+                f"--force-with-lease={ref}:",
+                "origin",
+                f"HEAD:{ref}",
+            )
+        except ReleaseError:
+            # A push can land and its answer be lost; git's own resend is then refused by
+            # the lease. It is ours when the branch holds the release commit.
+            if clones.ls_remote(ctx.services.auth, ctx.worktree, ref) != ctx.repo.release_commit:
+                raise
 
     @staticmethod
     def _adopt(ctx: RepoContext, remote: str) -> bool:

@@ -131,6 +131,7 @@ def test_plan_prints_the_plan_and_exits_2_on_an_error(
         str(sample_family / "release-train.toml"),
         "--workspace",
         str(sample_family),
+        "--offline",  # the sample family's index is the public one: no query from a test
     ]
     code, out, err = run_cli(capsys, "plan", *args)
     assert code == 2
@@ -155,6 +156,7 @@ def test_release_refuses_before_any_state(
         str(sample_family / "release-train.toml"),
         "--workspace",
         str(sample_family),
+        "--offline",  # the sample family's index is the public one: no query from a test
     ]
     code, _, err = run_cli(capsys, "release", "--dry-run", *args)
     assert code == 2 and "error[PREFLIGHT_FAILED]" in err

@@ -33,10 +33,11 @@ def pyproject(version: str | None, name: str = "lib") -> dict[str, str]:
 
 
 def config(**repo: object) -> Config:
+    """A one-repo family; `publish = "none"`: these repos have no release workflow to check."""
     return Config.model_validate(
         {
             "owner": "o",
-            "repos": {"lib": repo},
+            "repos": {"lib": {"publish": "none", **repo}},
             "tag_format": "v{version}",
             "legacy_tag_patterns": ["{repo}/v{version}"],
         }
@@ -127,7 +128,7 @@ def test_a_repo_tag_format_that_hides_old_tags_never_goes_below_them(tmp_path: P
     builder.tag("v0.47.0")
     builder.commit(["feat: x"])
     hiding = Config.model_validate(
-        {"owner": "o", "repos": {"lib": {"tag_format": "lib-{version}"}}}
+        {"owner": "o", "repos": {"lib": {"tag_format": "lib-{version}", "publish": "none"}}}
     )
     plan = plan_workspace(hiding, tmp_path, PlanRequest(), date(2026, 1, 1))
     assert (plan.entries[0].current, plan.entries[0].new) == ("0.47.0", "0.48.0")

@@ -6,6 +6,8 @@ Kept apart from `store` so that planning and local runs never import PyGithub.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from typing import TypeVar
 
 import requests
 from github import GithubException
@@ -13,8 +15,12 @@ from github.ContentFile import ContentFile
 from github.Repository import Repository
 
 from release_train import preflight
-from release_train.adapters.store import PUT_ATTEMPTS, Stored, not_found, not_text, run_exists
+from release_train.adapters.backoff import Backoff
+from release_train.adapters.retry import SERVER_ERRORS
+from release_train.adapters.store import Stored, not_found, not_text, run_exists
 from release_train.errors import ErrorCode, ReleaseError
+
+T = TypeVar("T")
 
 
 class BranchStore:
@@ -23,15 +29,21 @@ class BranchStore:
     Every write passes the blob sha this object last read or wrote, so a second writer
     gets `STATE_CONFLICT` instead of silently losing the first one's state. `lock()` is
     a no-op: the workflow's `concurrency` group serialises trains, and the compare-and-swap
-    catches whatever slips past it.
+    catches whatever slips past it. Every request retries a 5xx, a rate limit or a lost
+    connection by `retry`, the policy of the run's other GitHub calls (issue 12, item 6).
     """
 
     def __init__(
-        self, repo: Repository, branch: str = "release-train-state", base_branch: str | None = None
+        self,
+        repo: Repository,
+        branch: str = "release-train-state",
+        base_branch: str | None = None,
+        retry: Backoff | None = None,
     ) -> None:
         self.repo = repo
         self.branch = branch
         self.base_branch = base_branch
+        self.retry = retry or Backoff()
         self._shas: dict[str, str] = {}
         self._branch_ready = False
 
@@ -107,7 +119,7 @@ class BranchStore:
         if self._branch_ready:
             return
         try:
-            self.repo.get_branch(self.branch)
+            self._retried(lambda: self.repo.get_branch(self.branch))
         except GithubException as exc:
             if exc.status != 404:
                 raise _github_error(exc, f"reading branch {self.branch}") from exc
@@ -116,8 +128,9 @@ class BranchStore:
 
     def _create_branch(self) -> None:
         try:
-            head = self.repo.get_branch(self.base_branch or self.repo.default_branch).commit.sha
-            self.repo.create_git_ref(f"refs/heads/{self.branch}", head)
+            base = self._retried(lambda: self.base_branch or self.repo.default_branch)
+            head = self._retried(lambda: self.repo.get_branch(base).commit.sha)
+            self._retried(lambda: self.repo.create_git_ref(f"refs/heads/{self.branch}", head))
         except GithubException as exc:
             # Someone (or our own retried POST) made it meanwhile: that is the goal.
             if not (exc.status == 422 and "already exists" in _message(exc)):
@@ -126,12 +139,17 @@ class BranchStore:
     def _get(self, path: str) -> ContentFile | list[ContentFile] | None:
         """The file or folder on the state branch; None when it or the branch does not exist."""
         try:
-            return self.repo.get_contents(path, ref=self.branch)
+            return self._retried(lambda: self.repo.get_contents(path, ref=self.branch))
         except GithubException as exc:
             # Any 404: a missing branch is "No commit found for the ref", not "Not Found".
             if exc.status == 404:
                 return None
             raise _github_error(exc, f"reading {self._where(path)}") from exc
+        except requests.RequestException as exc:
+            raise _lost(f"reading {self._where(path)}") from exc
+
+    def _retried(self, fn: Callable[[], T]) -> T:
+        return self.retry.retrying(fn, _transient)
 
     def _read(self, path: str) -> ContentFile | None:
         found = self._get(path)
@@ -146,29 +164,29 @@ class BranchStore:
     def _put(self, run_id: str, path: str, text: str, sha: str | None) -> str | None:
         """Write with compare-and-swap: the new blob sha, or None when another text is there."""
         where = self._where(path)
-        for _ in range(PUT_ATTEMPTS):
+        attempt = 1
+        while True:
             try:
                 return self._put_once(run_id, path, text, sha)
             except GithubException as exc:
-                if exc.status not in (409, 422) and exc.status < 500:
+                if exc.status not in (409, 422) and not _transient(exc):
                     raise _github_error(exc, f"writing {where}") from exc
                 failure: Exception = exc
-            except requests.exceptions.ConnectionError as exc:
+            except requests.RequestException as exc:
                 failure = exc
             # A PUT can be applied and its answer lost (a client retry of it then answers
             # 409/422): it is ours when the stored text is what we wrote.
             current = self._read(path)
             if current is not None and _text(current) == text:
                 return current.sha
-            if isinstance(failure, GithubException) and failure.status >= 500:
-                raise _github_error(failure, f"writing {where}") from failure
-            if not isinstance(failure, GithubException):
-                cause = f"connection lost while writing {where}; it was not written"
-                raise ReleaseError(ErrorCode.GITHUB_ERROR, cause) from failure
             if (current.sha if current is not None else None) != sha:
                 return None
-            # The file is as we left it: the 409 was the branch moving under another file.
-        raise _conflict(where)
+            # The file is as we left it: the write failed on its way (a 5xx, a lost
+            # connection) or the 409 was the branch moving under another file. Again.
+            if attempt >= self.retry.attempts:
+                raise _write_failed(failure, where) from failure
+            self.retry.sleep(self.retry.delay(attempt))
+            attempt += 1
 
     def _put_once(self, run_id: str, path: str, text: str, sha: str | None) -> str:
         message = f"chore(release-train): state of {run_id}"
@@ -207,6 +225,29 @@ def _text(content: ContentFile) -> str:
 def _message(exc: GithubException) -> str:
     data = exc.data if isinstance(exc.data, dict) else {}
     return str(data.get("message", ""))
+
+
+def _transient(exc: Exception) -> bool:
+    """A failure of GitHub or the network, not of the request: worth another try."""
+    if isinstance(exc, requests.RequestException):
+        return True
+    if not isinstance(exc, GithubException):
+        return False
+    limited = exc.status in (403, 429) and "rate limit" in _message(exc).lower()
+    return exc.status in SERVER_ERRORS or limited
+
+
+def _lost(doing: str) -> ReleaseError:
+    hint = "check the network and GITHUB_API_URL, then re-run to resume from the state"
+    return ReleaseError(ErrorCode.GITHUB_ERROR, f"connection lost while {doing}", hint=hint)
+
+
+def _write_failed(failure: Exception, where: str) -> ReleaseError:
+    if not isinstance(failure, GithubException):
+        return _lost(f"writing {where}; it was not written")
+    if failure.status in (409, 422):
+        return _conflict(where)
+    return _github_error(failure, f"writing {where}")
 
 
 def _conflict(where: str) -> ReleaseError:

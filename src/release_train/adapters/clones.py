@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from release_train.adapters.backoff import Backoff, git_backoff, transient_git_failure
 from release_train.adapters.git import git, is_repository
 from release_train.errors import ErrorCode, ReleaseError
 
@@ -49,6 +50,8 @@ class GitAuth:
 
     askpass: Path | None
     token: str | None = field(repr=False)  # never in a traceback's or a log's repr
+    # How server-bound git commands retry a network failure (issue 12, item 6).
+    retry: Backoff = field(default_factory=git_backoff, compare=False)
 
     @classmethod
     def for_token(cls, token: str | None, directory: Path) -> GitAuth:
@@ -104,7 +107,20 @@ def _askpass_text() -> str:
 
 
 def authed(auth: GitAuth, repo: Path, *args: str, timeout: float = 300.0) -> str:
-    """`git -C repo args` that may talk to the server; a refused token is PERMISSION_DENIED."""
+    """`git -C repo args` that may talk to the server; tried again when the network failed.
+
+    Only a transient failure (a 5xx, a dropped or refused connection) is retried: a rejected
+    push fails at once, and a refused token is PERMISSION_DENIED with the remote's words.
+    Every command here is safe to repeat: a fetch starts over, a push that landed before
+    its answer was lost finds the ref already there (fresh_clone retries a clone whole).
+    """
+    return auth.retry.retrying(
+        lambda: authed_once(auth, repo, *args, timeout=timeout), transient_git_failure
+    )
+
+
+def authed_once(auth: GitAuth, repo: Path, *args: str, timeout: float = 300.0) -> str:
+    """One try of `authed`, for a caller that retries a larger unit itself (a clone)."""
     try:
         with auth.session() as (env, fds):
             return git(repo, *args, env=env, timeout=timeout, pass_fds=fds)
@@ -179,20 +195,24 @@ def _fresh_clone(url: str, dest: Path, branch: str, auth: GitAuth) -> Path:
         return dest
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.partial")
-    if tmp.exists():
-        shutil.rmtree(tmp)  # a clone killed halfway
-    authed(
-        auth,
-        dest.parent,
-        "clone",
-        "--quiet",
-        "--filter=blob:none",
-        "--branch",
-        branch,
-        url,
-        str(tmp),
-    )
-    authed(auth, tmp, "checkout", "--quiet", "--detach")
+
+    def clone() -> None:
+        if tmp.exists():
+            shutil.rmtree(tmp)  # a clone killed or failed halfway (git may leave it)
+        authed_once(
+            auth,
+            dest.parent,
+            "clone",
+            "--quiet",
+            "--filter=blob:none",
+            "--branch",
+            branch,
+            url,
+            str(tmp),
+        )
+        authed_once(auth, tmp, "checkout", "--quiet", "--detach")
+
+    auth.retry.retrying(clone, transient_git_failure)  # each try starts from nothing
     tmp.replace(dest)  # a clone killed halfway is never mistaken for a good one
     return dest
 

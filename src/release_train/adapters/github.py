@@ -119,6 +119,11 @@ class GitHub:
         return cls(env.get("GITHUB_API_URL") or DEFAULT_API_URL, token, owner)
 
     @property
+    def retry(self) -> Retry:
+        """The retry policy of this adapter's calls, for others that call GitHub (the store)."""
+        return self._api.retry
+
+    @property
     def requests(self) -> int:
         """HTTP requests this adapter's calls made, retries included (not `repository()`'s)."""
         return self._api.count

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-import random
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
 from github.Requester import Requester
 
+from release_train.adapters.backoff import Backoff
 from release_train.errors import ErrorCode, ReleaseError
 
 PER_PAGE = 100
@@ -99,15 +99,10 @@ def describe(data: Any) -> str:
 
 
 @dataclass
-class Retry:
+class Retry(Backoff):
     """Exponential backoff with jitter, or GitHub's `retry-after`, both capped at `max_backoff`."""
 
-    attempts: int = 5
-    backoff: float = 0.5
-    max_backoff: float = 30.0
-    sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.time
-    rng: random.Random = field(default_factory=random.Random)
 
     def run(self, call: Call, send: Send) -> Answer:
         """`send` until it answers for good; ReleaseError when it never does."""
@@ -132,8 +127,7 @@ class Retry:
         raise ReleaseError(ErrorCode.INTERNAL, f"{call.label}: no attempt was allowed")
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(self.max_backoff, self.backoff * 2.0 ** (attempt - 1))
-        return ceiling * (0.5 + self.rng.random() / 2)  # "equal jitter": never below half
+        return self.delay(attempt)
 
     def _judge(self, call: Call, answer: Answer, attempt: int) -> tuple[ReleaseError, float]:
         """(the error if this was the last attempt, the wait before the next) or raise now."""

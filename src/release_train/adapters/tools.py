@@ -72,11 +72,19 @@ def secret_free_environment(environ: Mapping[str, str] | None = None) -> dict[st
     return dict.fromkeys(sorted({*SECRET_VARIABLES, *guessed}), "")
 
 
-def repo_code_environment(index_url: str, cache_dir: Path | None) -> dict[str, str]:
+def repo_code_environment(
+    index_url: str,
+    cache_dir: Path | None,
+    *,
+    python: str | None = sys.executable,
+    python_downloads: str = "never",
+) -> dict[str, str]:
     """What repo-controlled code (uv lock, build backends, hooks) runs with: no credentials,
     uv resolving from `index_url` alone (and caching in `cache_dir`, if given).
 
-    Empty values override whatever index the caller's environment names.
+    Empty values override whatever index the caller's environment names. `python` None
+    leaves the interpreter to uv's discovery, which honours the project's requires-python
+    (LOCK); `python_downloads` is uv's UV_PYTHON_DOWNLOADS.
     """
     env = {
         **secret_free_environment(),
@@ -86,8 +94,8 @@ def repo_code_environment(index_url: str, cache_dir: Path | None) -> dict[str, s
         "UV_EXTRA_INDEX_URL": "",
         "UV_FIND_LINKS": "",
         "UV_NO_CONFIG": "1",
-        "UV_PYTHON": sys.executable,
-        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_PYTHON": python or "",  # empty: unset for uv, whatever the caller's says
+        "UV_PYTHON_DOWNLOADS": python_downloads,
         "UV_NO_PROGRESS": "1",
         "UV_HTTP_RETRIES": UV_HTTP_RETRIES,
     }
@@ -124,12 +132,19 @@ def run_uv(
     cwd: Path | None = None,
     hint: str | None = None,
     user: command.RunAs | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> command.Completed:
-    """uv against `index_url` alone, without tokens, its URL's secrets masked; not checked."""
+    """uv against `index_url` alone, without tokens, its URL's secrets masked; not checked.
+
+    `env` replaces the default `repo_code_environment(index_url, cache_dir)`.
+    """
     return command.run(
         argv,
         cwd=cwd,
-        env={**repo_code_environment(index_url, cache_dir), **accounts.git_trust(user)},
+        env={
+            **(env if env is not None else repo_code_environment(index_url, cache_dir)),
+            **accounts.git_trust(user),
+        },
         user=user,
         timeout=timeout,
         check=False,
@@ -147,8 +162,13 @@ def uv_lock(
     cache_dir: Path | None,
     repo: str,
     timeout: float = 600,
+    python_downloads: str = "automatic",
 ) -> bool:
-    """`uv lock` in `worktree` against `index_url` alone; False (nothing done) without uv.lock."""
+    """`uv lock` in `worktree` against `index_url` alone; False (nothing done) without uv.lock.
+
+    uv picks the interpreter itself, one that satisfies the repo's requires-python (issue
+    11, item 4): release-train's own Python is often older than the repos it releases.
+    """
     if not (worktree / LOCK_FILE).is_file():
         return False
     shown = display_url(index_url)
@@ -169,6 +189,9 @@ def uv_lock(
             cwd=worktree,
             hint=hint,
             user=account,
+            env=repo_code_environment(
+                index_url, cache_dir, python=None, python_downloads=python_downloads
+            ),
         )
     except ReleaseError as exc:
         raise _as_step_error(exc, ErrorCode.LOCK_FAILED, "uv lock") from exc

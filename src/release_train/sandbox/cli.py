@@ -6,7 +6,6 @@ import argparse
 import json
 import sys
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,6 +73,8 @@ def status_text(root: Path) -> str:
 
 
 def _get_json(url: str) -> dict[str, Any]:
+    import urllib.request  # noqa: PLC0415 - http.client only for this command
+
     try:
         with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 (loopback URL)
             data: dict[str, Any] = json.loads(resp.read())

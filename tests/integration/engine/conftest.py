@@ -104,6 +104,7 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "late": (LaneRepo("late_core"),),
     "lategreen": (LaneRepo("lgr_core"),),
     "required": (LaneRepo("req_core"),),
+    "fetch": (LaneRepo("fch_core"), LaneRepo("fch_app", ("fch-core>=1.0",))),
 }
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from github import GithubRetry
 
+from release_train.adapters.backoff import Backoff
 from release_train.adapters.branch_store import BranchStore
 from release_train.adapters.store import StateStore, Stored
 from release_train.errors import ErrorCode, ReleaseError
@@ -176,18 +179,66 @@ def test_a_dropped_answer_without_client_retries_is_checked(gh_world: World) -> 
     assert stored_text(gh_world, f"runs/{RUN}.json") == FIRST
 
 
-def test_a_lost_put_that_did_not_happen_is_an_error(gh_world: World) -> None:
-    store = BranchStore(gh_world.repo)
+def test_a_failed_put_that_did_not_happen_is_retried(gh_world: World) -> None:
+    # Issue 12, item 6: a 5xx on a state write used to fail the running step.
+    waits: list[float] = []
+    store = BranchStore(gh_world.repo, retry=Backoff(sleep=waits.append))
     store.create(RUN, FIRST)
+    gh_world.admin.clear_requests()
     gh_world.admin.add_fault("error", count=1, status=502, method="PUT", path_prefix=CONTENTS)
+
+    store.save(RUN, SECOND)
+
+    assert puts(gh_world) == [(502, "error"), (200, None)]
+    assert len(waits) == 1
+    assert stored_text(gh_world, f"runs/{RUN}.json") == SECOND
+
+
+def test_a_write_that_keeps_failing_is_an_error_and_writes_nothing(gh_world: World) -> None:
+    waits: list[float] = []
+    store = BranchStore(gh_world.repo, retry=Backoff(attempts=3, sleep=waits.append))
+    store.create(RUN, FIRST)
+    gh_world.admin.add_fault("error", count=3, status=502, method="PUT", path_prefix=CONTENTS)
 
     with pytest.raises(ReleaseError) as raised:
         store.save(RUN, SECOND)
 
     assert raised.value.code is ErrorCode.GITHUB_ERROR
     assert "502" in raised.value.message
+    assert len(waits) == 2
     store.save(RUN, SECOND)  # nothing was written: the remembered sha still holds
     assert stored_text(gh_world, f"runs/{RUN}.json") == SECOND
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [{"kind": "drop"}, {"kind": "error", "status": 503}, {"kind": "secondary_rate_limit"}],
+    ids=["drop", "503", "secondary-limit"],
+)
+def test_reads_ride_out_a_failed_request(gh_world: World, fault: dict[str, Any]) -> None:
+    # A dropped connection on a read was an INTERNAL crash (requests' ConnectionError).
+    waits: list[float] = []
+    BranchStore(gh_world.repo).create(RUN, FIRST)
+    store = BranchStore(gh_world.repo, retry=Backoff(sleep=waits.append))
+    gh_world.admin.add_fault(count=1, method="GET", path_prefix=CONTENTS, **fault)
+
+    assert store.load(RUN).text == FIRST
+    assert len(waits) == 1
+    gh_world.admin.add_fault(count=1, method="GET", path_prefix=CONTENTS, **fault)
+    assert store.runs() == [(RUN, False)]
+    assert len(waits) == 2
+
+
+def test_a_lasting_outage_on_a_read_is_a_coded_error(gh_world: World) -> None:
+    BranchStore(gh_world.repo).create(RUN, FIRST)
+    store = BranchStore(gh_world.repo, retry=Backoff(attempts=2, sleep=lambda _: None))
+    gh_world.admin.add_fault("drop", count=2, method="GET", path_prefix=CONTENTS)
+
+    with pytest.raises(ReleaseError) as raised:
+        store.load(RUN)
+
+    assert raised.value.code is ErrorCode.GITHUB_ERROR
+    assert "connection lost while reading" in raised.value.message
 
 
 def test_a_409_for_a_moved_branch_is_retried_while_the_file_is_unchanged(

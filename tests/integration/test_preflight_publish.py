@@ -122,17 +122,17 @@ def test_invalid_tags_and_names(sample_family: Path, tmp_path: Path) -> None:
     assert _plan_problems(spaced, workspace) == [("spi core", "TAG_FORMAT_INVALID", "error")] * 2
 
 
+def _workspace_args(family: Path) -> list[str]:
+    # --offline: the sample family's index is the public one, which no test queries.
+    config = str(family / "release-train.toml")
+    return ["--config", config, "--workspace", str(family), "--offline"]
+
+
 def test_plan_prints_the_plan_and_exits_2_on_an_error(
     sample_family: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _commit(sample_family / "omnibase_spi", WORKFLOW, None, "ci: drop the release workflow")
-    args = [
-        "--config",
-        str(sample_family / "release-train.toml"),
-        "--workspace",
-        str(sample_family),
-        "--offline",  # the sample family's index is the public one: no query from a test
-    ]
+    args = _workspace_args(sample_family)
     code, out, err = run_cli(capsys, "plan", *args)
     assert code == 2
     assert "omniclaude" in out  # the whole plan is still printed
@@ -151,13 +151,7 @@ def test_release_refuses_before_any_state(
     state = tmp_path / "state"
     monkeypatch.setenv("RELEASE_TRAIN_STATE_DIR", str(state))
     _commit(sample_family / "omnibase_core", WORKFLOW, "on: workflow_dispatch\n", "ci: manual")
-    args = [
-        "--config",
-        str(sample_family / "release-train.toml"),
-        "--workspace",
-        str(sample_family),
-        "--offline",  # the sample family's index is the public one: no query from a test
-    ]
+    args = _workspace_args(sample_family)
     code, _, err = run_cli(capsys, "release", "--dry-run", *args)
     assert code == 2 and "error[PREFLIGHT_FAILED]" in err
     assert "omnibase_core: [PUBLISH_TRIGGER_MISMATCH]" in err

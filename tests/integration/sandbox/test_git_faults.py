@@ -67,38 +67,31 @@ def test_a_push_that_met_a_502_is_pushed_again(gh_world: World, tmp_path: Path) 
     assert git_faults(gh_world) == [("POST", 502, "error")] and len(waits) == 1
 
 
+def _empty_commit(dest: Path, message: str) -> None:
+    git(
+        dest,
+        "-c",
+        "user.name=x",
+        "-c",
+        "user.email=x@x",
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        message,
+    )
+
+
 def test_a_refused_push_and_a_lasting_outage_are_not_hidden(
     gh_world: World, tmp_path: Path
 ) -> None:
     waits: list[float] = []
     auth = run_auth(gh_world, waits, attempts=3)
     dest = clones.fresh_clone(gh_world.stand_in.clone_url(REPO), tmp_path / "c", "main", auth)
-    git(
-        dest,
-        "-c",
-        "user.name=x",
-        "-c",
-        "user.email=x@x",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "x",
-    )
+    _empty_commit(dest, "x")
     clones.authed(auth, dest, "push", "--quiet", "origin", "HEAD:refs/heads/side")
     git(dest, "reset", "-q", "--hard", "HEAD^")
-    git(
-        dest,
-        "-c",
-        "user.name=x",
-        "-c",
-        "user.email=x@x",
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "y",
-    )
+    _empty_commit(dest, "y")
 
     with pytest.raises(ReleaseError) as rejected:  # non-fast-forward: final at once
         clones.authed(auth, dest, "push", "--quiet", "origin", "HEAD:refs/heads/side")

@@ -85,6 +85,8 @@ def _pin_item(package: str, specifier: str) -> str:
 
 def _visible(text: str) -> str:
     """One line of printable text: controls and bidi overrides dropped, whitespace collapsed."""
+    if text.isprintable():  # no Cc, Cs or Cf (bidi) character: the common case, kept fast
+        return " ".join(text.split())
     kept = (ch for ch in text if ch.isspace() or not _hidden(ch))
     return " ".join("".join(kept).split())
 
@@ -102,6 +104,8 @@ def _defuse(text: str) -> str:
     text = _WWW.sub(lambda match: match.group() + _ZWJ, _SCHEME.sub(_ZWJ, text))
     # mdformat's punctuation table comes from a newer Unicode than this Python's; a joiner
     # keeps an unassigned neighbour from deciding whether "_" is escaped.
+    if "_" not in text:
+        return text
     out: list[str] = []
     for index, ch in enumerate(text):
         out.append(ch)
@@ -122,6 +126,8 @@ def _token(text: str) -> str:
 
 def _emphasis(text: str, marker: str) -> str:
     """Escape `*`/`_` unless both neighbours are spaces (or, for `_`, both are word chars)."""
+    if marker not in text:
+        return text
     out: list[str] = []
     for index, ch in enumerate(text):
         if ch == marker:

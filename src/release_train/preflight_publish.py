@@ -72,7 +72,7 @@ def _tag_problem(config: Config, entry: PlanEntry, tag: str) -> Problem | None:
         ErrorCode.TAG_FORMAT_INVALID,
         Severity.ERROR,
         f"tag {tag!r} (from {template!r}) is not a valid git tag: {why}",
-        hint="change tag_format (or repos.<repo>.tag_format); `git check-ref-format "
+        hint=f"change tag_format (or repos.{entry.repo}.tag_format); `git check-ref-format "
         "refs/tags/<tag>` tells what git accepts",
     )
 
@@ -98,12 +98,15 @@ def trigger_problem(config: Config, manifest: Manifest, tag: str) -> Problem | N
             return None
         action = f"the tag {tag}" if conf.publish is PublishMode.TAG else f"a dispatch for {tag}"
         message = f"{action} would start no run of {path}: " + "; ".join(reasons)
+    if text is None:  # nothing to widen or retrigger: name the workflow, or publish nothing
+        hint = (
+            f"commit {path}, point repos.{manifest.repo}.release_workflow at the workflow "
+            f'that publishes, or set repos.{manifest.repo}.publish = "none"'
+        )
+    else:
+        hint = _hint(conf.publish, conf.release_workflow, manifest.repo)
     return Problem(
-        manifest.repo,
-        ErrorCode.PUBLISH_TRIGGER_MISMATCH,
-        Severity.ERROR,
-        message,
-        hint=_hint(conf.publish, conf.release_workflow, manifest.repo),
+        manifest.repo, ErrorCode.PUBLISH_TRIGGER_MISMATCH, Severity.ERROR, message, hint=hint
     )
 
 

@@ -259,7 +259,7 @@ def _origin_problems(scan: RepoScan) -> list[Problem]:
                 Severity.WARNING,
                 f"no tag matches the tag format or a legacy pattern: planned from {source}",
                 "if the repo was released before, add its old tag template to "
-                "legacy_tag_patterns (or fix repos.<repo>.tag_format)",
+                f"legacy_tag_patterns (or fix repos.{scan.repo}.tag_format)",
             )
         )
     return found

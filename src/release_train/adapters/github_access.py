@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from release_train.adapters.github import GitHub, _seg
+from release_train.adapters.merge_guards import protection_checks, ruleset_checks
 from release_train.adapters.retry import PER_PAGE
 
 
@@ -53,24 +54,20 @@ def repo_access(github: GitHub, repo: str) -> RepoAccess:
 
 
 def _classic_checks(branch: Mapping[str, Any]) -> list[str]:
+    """The required checks of a branch object's protection summary (MERGE reads the same)."""
     protection = branch.get("protection") or {}
-    required = protection.get("required_status_checks") or {}
-    if not protection.get("enabled", branch.get("protected")) or not required:
+    if not protection.get("enabled", branch.get("protected")):
         return []
-    names = [str(c) for c in required.get("contexts") or []]
-    names += [str(c["context"]) for c in required.get("checks") or [] if c.get("context")]
-    return names
+    return protection_checks(protection)
 
 
 def rules_of(rules: Sequence[Mapping[str, Any]], classic: Sequence[str]) -> BranchRules:
     """Rulesets' rules (plus the classic protection's required checks) as one summary."""
-    checks = set(classic)
+    checks = {*classic, *ruleset_checks(rules)}
     queue, reviews, restricted = False, 0, False
     for rule in rules:
         kind, parameters = rule.get("type"), rule.get("parameters") or {}
-        if kind == "required_status_checks":
-            checks |= {str(c["context"]) for c in parameters.get("required_status_checks", [])}
-        elif kind == "merge_queue":
+        if kind == "merge_queue":
             queue = True
         elif kind == "pull_request":
             reviews = max(reviews, int(parameters.get("required_approving_review_count") or 0))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from release_train.core.render import (
     MERMAID_CLASSES,
     md_escape,
+    md_link,
     mermaid_id,
     mermaid_label,
     table,
@@ -95,16 +94,8 @@ def status_text(state: RunState, *, archived: bool, location: str) -> str:
     return "\n".join(lines) + summary_text(state)
 
 
-# Characters a link destination keeps as they are; the rest (spaces, parentheses, pipes,
-# backticks, angle brackets) would end the link or the table cell, so they are encoded;
-# Markdown decodes entities in a destination, so "&" is written as one.
-_URL_SAFE = "-._~:/?#@!$&'*+,;=%"
-
-
 def _link(text: str, url: str | None) -> str:
-    if not url:
-        return md_escape(text)
-    return f"[{md_escape(text)}]({quote(url, safe=_URL_SAFE).replace('&', '&amp;')})"
+    return md_link(text, url) if url else md_escape(text)
 
 
 def _tag_url(repo: RepoState) -> str | None:

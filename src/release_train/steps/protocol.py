@@ -1,0 +1,49 @@
+"""What every step shares: the `done`/`apply` protocol, the release commit's subject, the
+worktree's files and the planned range of commits."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from release_train.adapters import workspace
+from release_train.adapters.git import log_excluding
+from release_train.context import RepoContext
+from release_train.errors import ErrorCode, ReleaseError
+
+
+class Step(Protocol):
+    phase: str  # recorded once the step's effect is there
+    external: bool  # its effect is visible outside the worktree: state is made durable
+
+    def done(self, ctx: RepoContext) -> bool: ...
+    def apply(self, ctx: RepoContext) -> None: ...
+
+
+def release_message(ctx: RepoContext) -> str:
+    return f"release: {ctx.name} v{ctx.repo.new_version}"
+
+
+def read_file(ctx: RepoContext, relative: str) -> str | None:
+    path = ctx.worktree / relative
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def write_file(ctx: RepoContext, relative: str, text: str) -> None:
+    (ctx.worktree / relative).write_text(text, encoding="utf-8")
+
+
+def pyproject(ctx: RepoContext) -> tuple[str, str]:
+    relative = ctx.config.repos[ctx.name].pyproject
+    text = read_file(ctx, relative)
+    if text is None:
+        raise ReleaseError(
+            ErrorCode.PYPROJECT_INVALID, f"{relative} is missing in the worktree", repo=ctx.name
+        )
+    return relative, text
+
+
+def range_commits(ctx: RepoContext) -> list[tuple[str, str]]:
+    """(sha, message) of the planned range, oldest first: what no release tag holds."""
+    releases = workspace.release_candidates(ctx.config, ctx.source, ctx.name, ctx.repo.package)
+    exclude = sorted({r.commit for r in releases if r.commit})
+    return [(c.sha, c.message) for c in log_excluding(ctx.source, ctx.repo.base, exclude)]

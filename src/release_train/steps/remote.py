@@ -1,0 +1,194 @@
+"""The remote stage around the merge: PUSH the release commit, open its PR, and TAG the
+merge commit (with its GitHub Release)."""
+
+from __future__ import annotations
+
+from release_train.adapters import clones
+from release_train.adapters.git import git
+from release_train.context import RepoContext
+from release_train.core.commits import parse_commit
+from release_train.core.render import md_escape
+from release_train.errors import ErrorCode, ReleaseError
+from release_train.steps.protocol import range_commits, read_file, release_message
+
+
+class Push:
+    phase, external = "PUSHED", True
+
+    def done(self, ctx: RepoContext) -> bool:
+        remote = clones.ls_remote(ctx.services.auth, ctx.worktree, f"refs/heads/{ctx.repo.branch}")
+        if remote is None:
+            return False
+        if remote == ctx.repo.release_commit:
+            return True
+        return self._adopt(ctx, remote)
+
+    def apply(self, ctx: RepoContext) -> None:
+        ref = f"refs/heads/{ctx.repo.branch}"
+        try:
+            # An empty lease: the branch must not exist, so nobody's commits are overwritten.
+            clones.authed(
+                ctx.services.auth,
+                ctx.worktree,
+                "push",
+                "--quiet",
+                f"--force-with-lease={ref}:",
+                "origin",
+                f"HEAD:{ref}",
+            )
+        except ReleaseError:
+            # A push can land and its answer be lost; git's own resend is then refused by
+            # the lease. It is ours when the branch holds the release commit.
+            if clones.ls_remote(ctx.services.auth, ctx.worktree, ref) != ctx.repo.release_commit:
+                raise
+
+    @staticmethod
+    def _adopt(ctx: RepoContext, remote: str) -> bool:
+        """The branch holds another commit: ours from an attempt on another machine, or not."""
+        auth = ctx.services.auth
+        clones.authed(auth, ctx.worktree, "fetch", "--quiet", "origin", remote)
+        subject = git(ctx.worktree, "log", "-1", "--format=%s", remote).strip()
+        parent = git(ctx.worktree, "rev-parse", f"{remote}^").strip()
+        if subject != release_message(ctx) or parent != ctx.repo.base:
+            raise ReleaseError(
+                ErrorCode.PUSH_FAILED,
+                f"branch {ctx.repo.branch} exists with commit {remote[:12]}, not a release commit",
+                repo=ctx.name,
+                hint="someone pushed to the release branch; delete it and resume",
+            )
+        git(ctx.worktree, "reset", "--quiet", "--hard", remote)
+        ctx.repo.release_commit = remote
+        return True
+
+
+# GitHub refuses a longer PR body (422); a subject is cut well before that on its own.
+PR_BODY_LIMIT = 65_536
+SUBJECT_LIMIT = 500
+
+
+def pr_body(ctx: RepoContext) -> str:
+    repo = ctx.repo
+    head = (
+        f"## Release: {repo.repo} v{repo.new_version}\n\n"
+        f"Coordinated release run: `{ctx.run.run_id}`\n\n"
+        "### Changes\n"
+    )
+    tail = (
+        "\n\n### Release metadata\n"
+        f"- Bump: {repo.bump}\n- Previous: v{repo.old_version}\n- Plan hash: {ctx.run.plan_hash}\n"
+    )
+    changes = [
+        f"- {md_escape(_cut(parse_commit(message, sha).subject, SUBJECT_LIMIT))}"
+        for sha, message in reversed(range_commits(ctx))
+    ]
+    return fit_body(head, changes or ["- (none)"], tail, PR_BODY_LIMIT)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def fit_body(head: str, lines: list[str], tail: str, limit: int) -> str:
+    """`head`, as many of `lines` as fit, a line saying how many were left out, and `tail`,
+    in at most `limit` characters (the changelog in the PR's diff has every entry)."""
+
+    def more(count: int) -> str:
+        return f"- \u2026 and {count} more (see the changelog in this PR)"
+
+    kept: list[str] = []
+    used = len(head) + len(tail)
+    for number, line in enumerate(lines):
+        after = len(lines) - number - 1  # a line that fits must leave room to say these
+        room = limit - used - len(line) - (len(more(after)) + 1 if after else 0)
+        if room < 0:
+            kept.append(more(after + 1))
+            break
+        kept.append(line)
+        used += len(line) + 1
+    return head + "\n".join(kept) + tail
+
+
+class PullRequest:
+    phase, external = "PR_CREATED", True
+
+    def done(self, ctx: RepoContext) -> bool:
+        found = ctx.github.find_pull(ctx.name, ctx.repo.branch, ctx.config.branch_of(ctx.name))
+        if found is None:
+            return False
+        if found.state == "closed" and not found.merged:
+            raise ReleaseError(
+                ErrorCode.PR_FAILED,
+                f"PR #{found.number} of {ctx.repo.branch} was closed without merging",
+                repo=ctx.name,
+                hint=f"reopen {found.url} and resume",
+            )
+        ctx.repo.pr_number, ctx.repo.pr_url = found.number, found.url
+        return True
+
+    def apply(self, ctx: RepoContext) -> None:
+        self._refuse_another_train(ctx)
+        pull = ctx.github.create_pull(
+            ctx.name,
+            head=ctx.repo.branch,
+            base=ctx.config.branch_of(ctx.name),
+            title=release_message(ctx),
+            body=pr_body(ctx),
+        )
+        ctx.repo.pr_number, ctx.repo.pr_url = pull.number, pull.url
+
+    @staticmethod
+    def _refuse_another_train(ctx: RepoContext) -> None:
+        """One train per repo: another run's open release PR (`release/<run>/<repo>`) would
+        merge into the same base, and the second merge would tag what the first moved."""
+        prefix, suffix = "release/", f"/{ctx.name}"
+        for pull in ctx.github.open_pulls(ctx.name, ctx.config.branch_of(ctx.name)):
+            head = pull.head_ref
+            if head.startswith(prefix) and head.endswith(suffix) and head != ctx.repo.branch:
+                other = head.removeprefix(prefix).removesuffix(suffix)
+                raise ReleaseError(
+                    ErrorCode.PR_CONFLICT,
+                    f"PR #{pull.number} of run {other} is open for {ctx.name} ({pull.url})",
+                    repo=ctx.name,
+                    hint=f"finish run {other} (`release-train resume {other}`) or close that PR, "
+                    "then resume this run",
+                )
+
+
+class Tag:
+    phase, external = "TAGGED", True
+
+    def done(self, ctx: RepoContext) -> bool:
+        found = ctx.github.tag_sha(ctx.name, ctx.repo.tag)
+        if found is None:
+            return False
+        if found != ctx.repo.merge_sha:
+            raise ReleaseError(
+                ErrorCode.TAG_CONFLICT,
+                f"tag {ctx.repo.tag} points at {found[:12]}, not the merge commit "
+                f"{(ctx.repo.merge_sha or '?')[:12]}",
+                repo=ctx.name,
+                hint="a tag of that name was made outside this run; resolve it by hand",
+            )
+        ctx.repo.tag_sha = found
+        return not ctx.config.github_release or self._release(ctx) is not None
+
+    def apply(self, ctx: RepoContext) -> None:
+        merge_sha = ctx.repo.merge_sha
+        if merge_sha is None:
+            raise ReleaseError(ErrorCode.INTERNAL, "TAG without a merge SHA", repo=ctx.name)
+        if ctx.github.tag_sha(ctx.name, ctx.repo.tag) is None:
+            # DESIGN defect 2: the commit the merge made, never wherever main is now.
+            ctx.github.create_tag(ctx.name, ctx.repo.tag, merge_sha)
+        ctx.repo.tag_sha = merge_sha
+        if ctx.config.github_release and self._release(ctx) is None:
+            text = read_file(ctx, ctx.config.repos[ctx.name].changelog) or ""
+            ctx.repo.release_url = ctx.github.create_release(
+                ctx.name, ctx.repo.tag, f"{ctx.name} v{ctx.repo.new_version}", text
+            )
+
+    @staticmethod
+    def _release(ctx: RepoContext) -> str | None:
+        found = ctx.github.release_for_tag(ctx.name, ctx.repo.tag)
+        if found:
+            ctx.repo.release_url = found
+        return found

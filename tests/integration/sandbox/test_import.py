@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
+import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from release_train.adapters import interpreters
 from release_train.adapters.git import git
+from release_train.sandbox import upstream
 from release_train.sandbox.control import Sandbox
 from release_train.sandbox.github.client import SandboxAdmin
 from tests.integration.sandbox.test_github_fixtures import auth_env, wait_for
@@ -120,3 +125,69 @@ def test_github_urls_of_imported_repos_fetch_from_the_stand_in(
         f"https://github.com/{OWNER}/{SPI}",
         f"ssh://git@github.com/{OWNER}/{SPI}",
     ]
+
+
+def _python_for_the_family() -> str:
+    found = interpreters.find(">=3.12", index_url=upstream.PUBLIC_INDEX)
+    if found.path is None:
+        pytest.skip(f"no Python >=3.12 that uv finds here ({found.reason or 'none'})")
+    return found.path
+
+
+def _reachable(index: str) -> None:
+    try:
+        upstream.fetch_page(upstream.project_url(index, "hatchling"))
+    except (OSError, urllib.error.URLError) as exc:
+        pytest.skip(f"the configured index {index} is not reachable: {exc}")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)  # a real build and install from the public index: minutes
+def test_a_release_tag_of_the_real_repo_builds_it_and_it_installs_with_its_upstreams(
+    spi_clone: Path, tmp_path: Path
+) -> None:
+    """omnibase_spi 0.24.0: built by its release.yml run with Python 3.12 and hatchling from
+    the upstream, uploaded to the sandbox, then installed through the front together with
+    omnibase-core and pydantic from the upstream."""
+    python = _python_for_the_family()
+    configured = upstream.configured_index()
+    _reachable(configured)
+    pyproject = spi_clone / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('version = "0.23.0"', 'version = "0.24.0"'))
+    identity = ("-c", "user.name=dev", "-c", "user.email=dev@example.invalid")
+    git(spi_clone, *identity, "commit", "-qam", "release: omnibase_spi v0.24.0")
+
+    root = tmp_path / "world"
+    with Sandbox.start(root, owner=OWNER, family=None, upstream_index=configured) as world:
+        world.import_repos({SPI: spi_clone})
+        admin = SandboxAdmin(world.github.admin_url)
+        _push_tag(world, spi_clone, "v0.24.0")
+        wait_for(lambda: admin.snapshot()["workflow_runs"][0]["status"] == "completed", 280)
+        run = admin.snapshot()["workflow_runs"][0]
+        assert (run["conclusion"], run["error"]) == ("success", None)
+        assert run["files"] == [
+            "omnibase_spi-0.24.0-py3-none-any.whl",
+            "omnibase_spi-0.24.0.tar.gz",
+        ]
+        venv = tmp_path / "venv"
+        env = {**os.environ, "UV_CACHE_DIR": str(root / "uv-cache"), "UV_NO_CONFIG": "1"}
+        for name in ("UV_INDEX_URL", "UV_EXTRA_INDEX_URL", "PIP_INDEX_URL", "UV_FIND_LINKS"):
+            env.pop(name, None)
+        subprocess.run(["uv", "venv", "-q", "--python", python, str(venv)], check=True, env=env)
+        install = ["uv", "pip", "install", "-q", "--python", str(venv)]
+        subprocess.run(
+            [*install, "--default-index", world.cdn.simple_url, "omnibase-spi==0.24.0"],
+            check=True,
+            env=env,
+            timeout=280,
+        )
+        listed = subprocess.run(
+            ["uv", "pip", "list", "--python", str(venv), "--format", "json"],
+            check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+    versions = {p["name"]: p["version"] for p in json.loads(listed.stdout)}
+    assert versions["omnibase-spi"] == "0.24.0"
+    assert versions["omnibase-core"].startswith("0.46.")

@@ -13,7 +13,9 @@ import pytest
 
 from release_train.adapters import interpreters
 from release_train.adapters.git import git
+from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox import upstream
+from release_train.sandbox.builder import Change, RepoBuilder
 from release_train.sandbox.control import Sandbox
 from release_train.sandbox.github.client import SandboxAdmin
 from tests.integration.sandbox.test_github_fixtures import auth_env, wait_for
@@ -83,6 +85,30 @@ def test_default_branches_override_the_checked_out_branch(world: Sandbox, spi_cl
 
     snapshot = SandboxAdmin(world.github.admin_url).snapshot()
     assert snapshot["repos"][SPI]["default_branch"] == "main"
+
+
+def test_local_branches_win_over_the_tracked_ones_and_a_detached_head_is_refused(
+    world: Sandbox, tmp_path: Path
+) -> None:
+    upstream_repo = RepoBuilder(tmp_path / "upstream" / "lib").init()
+    upstream_repo.commit([Change("feat: first", {"README.md": "# lib\n"})])
+    git(upstream_repo.path, "branch", "feature")
+    clone = tmp_path / "workspace" / "lib"
+    git(tmp_path, "clone", "-q", str(upstream_repo.path), str(clone))
+    identity = ("-c", "user.name=dev", "-c", "user.email=dev@example.invalid")
+    git(clone, *identity, "commit", "-q", "--allow-empty", "-m", "fix: local work, unpushed")
+    local_main = git(clone, "rev-parse", "HEAD").strip()
+
+    world.import_repos({"lib": clone})
+
+    branches = SandboxAdmin(world.github.admin_url).snapshot()["repos"]["lib"]["branches"]
+    feature = git(upstream_repo.path, "rev-parse", "feature").strip()
+    assert branches == {"feature": feature, "main": local_main}
+    git(clone, "checkout", "-q", "--detach")
+    with pytest.raises(ReleaseError) as raised:
+        world.import_repos({"lib2": clone})
+    assert raised.value.code is ErrorCode.SANDBOX_ERROR
+    assert "detached HEAD" in raised.value.message
 
 
 def test_a_v_tag_starts_the_repos_release_workflow_and_a_repo_tag_does_not(

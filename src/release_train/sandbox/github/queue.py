@@ -15,12 +15,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from release_train.sandbox.github import access, ci
+from release_train.sandbox.github.merges import merge_commit, record_merge
 from release_train.sandbox.github.model import PullRecord, QueueEntryRecord, QueueEventRecord
-from release_train.sandbox.github.pulls import merge_commit, record_merge
 
 if TYPE_CHECKING:
     from release_train.sandbox.github.forge import Forge
 
+HEAD_CHANGED = "The pull request's head branch was updated."
+CLOSED = "The pull request was closed."
 POLL = 0.05
 JOIN_TIMEOUT = 30.0
 METHODS = {"SQUASH": "squash", "MERGE": "merge"}  # the queue's merge method -> the merge's

@@ -233,3 +233,16 @@ def test_graphql_past_the_rate_limit_answers_rate_limited(gh_world: World) -> No
     assert errors == [
         {"type": "RATE_LIMITED", "message": "API rate limit exceeded for release-train-bot."}
     ]
+
+
+def test_a_branch_moved_under_the_queue_gets_a_new_merge_group(gh_world: World) -> None:
+    gh_world.admin.require_merge_queue(REPO, "main")
+    gh_world.admin.set_ci(REPO, duration=3.0)  # time to push before it merges
+    pr, head = release_pr(gh_world)
+    enqueue(gh_world, pr, head)
+    wait_for(lambda: probe(gh_world, pr.number)["mergeQueueEntry"]["state"] == "AWAITING_CHECKS")
+    moved = commit_on_branch(gh_world, "main", {"NOTES.md": "notes\n"}, "docs: notes")
+    wait_for(lambda: probe(gh_world, pr.number)["merged"], timeout=30)
+    merge_sha = probe(gh_world, pr.number)["mergeCommit"]["oid"]
+    assert [p.sha for p in gh_world.repo.get_commit(merge_sha).parents] == [moved]
+    assert gh_world.repo.get_branch("main").commit.sha == merge_sha

@@ -246,3 +246,12 @@ def test_a_branch_moved_under_the_queue_gets_a_new_merge_group(gh_world: World) 
     merge_sha = probe(gh_world, pr.number)["mergeCommit"]["oid"]
     assert [p.sha for p in gh_world.repo.get_commit(merge_sha).parents] == [moved]
     assert gh_world.repo.get_branch("main").commit.sha == merge_sha
+
+
+def test_dequeue_takes_the_entrys_id_as_well_as_the_prs(gh_world: World) -> None:
+    gh_world.admin.require_merge_queue(REPO, "main", delay=30)
+    pr, head = release_pr(gh_world)
+    entry = enqueue(gh_world, pr, head)
+    data = graphql(gh_world, docs.DEQUEUE, id=entry["id"])
+    assert data["data"]["dequeuePullRequest"]["mergeQueueEntry"]["id"] == entry["id"]
+    assert probe(gh_world, pr.number)["mergeQueueEntry"] is None

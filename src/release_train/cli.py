@@ -219,26 +219,34 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from release_train.core import summary  # noqa: PLC0415 - a run's state
+    from release_train.core import history, summary  # noqa: PLC0415 - a run's state
     from release_train.core.state import run_result  # noqa: PLC0415
 
     config = _config(args)
-    options = runs.Options()
+    options = runs.Options(config_path=args.config)
     store = runs.store_for(config, options.env)
     if args.run_id is None:
-        listed = store.runs()
-        for run_id, archived in listed:
-            print(f"{run_id}{'  (archived)' if archived else ''}")
-        if not listed:
-            print(f"no runs in {store.describe()}")
+        if args.format == "markdown":
+            raise ReleaseError(
+                ErrorCode.USAGE,
+                "the run list has text and JSON formats",
+                hint="use --format text or json, or give a RUN_ID for its Markdown summary",
+            )
+        listing = runs.list_runs(store)
+        json_text = listing.model_dump_json(indent=2) + "\n"
+        sys.stdout.write(json_text if args.format == "json" else history.runs_text(listing))
         return ExitStatus.OK
-    state, archived, location = runs.load_run(store, validate_run_id(args.run_id))
+    run_id = validate_run_id(args.run_id)
+    state, archived, location = runs.load_run(store, run_id)
     if args.format == "json":
         sys.stdout.write(run_result(state).model_dump_json(indent=2) + "\n")
     elif args.format == "markdown":
         sys.stdout.write(summary.summary_markdown(state))
     else:
-        sys.stdout.write(summary.status_text(state, archived=archived, location=location))
+        resume = options.resume_command(run_id)
+        sys.stdout.write(
+            history.run_text(state, archived=archived, location=location, resume=resume)
+        )
     return ExitStatus.OK
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release_train import __version__, runs
-from release_train.config import Config, FailurePolicy, load_config
+from release_train.config import CONFIG_FILE, Config, FailurePolicy, load_config
 from release_train.console import ConsoleProgress
 from release_train.core import render
 from release_train.core.problems import errors, preflight_failed
@@ -295,6 +295,31 @@ def cmd_sample_family(args: argparse.Namespace) -> int:
     return ExitStatus.OK
 
 
+def cmd_init(args: argparse.Namespace) -> int:
+    from release_train import scaffold  # noqa: PLC0415 - init only
+
+    request = scaffold.InitRequest(
+        args.out or Path(CONFIG_FILE), args.workspace, args.owner, args.repos
+    )
+    sys.stdout.write(scaffold.init(request, dict(os.environ)))
+    return ExitStatus.OK
+
+
+def _init_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    init = sub.add_parser("init", help="write a release-train.toml for a workspace or GitHub repos")
+    init.add_argument(
+        "--workspace", type=Path, help="directory with one clone per repo (read only)"
+    )
+    init.add_argument(
+        "--owner", help="GitHub organisation or user (default: from the clones' origin)"
+    )
+    init.add_argument("--repos", metavar="A,B,C", help="API mode: the repos of --owner to read")
+    init.add_argument(
+        "--out", type=Path, metavar="FILE", help=f"where to write (default: ./{CONFIG_FILE})"
+    )
+    init.set_defaults(handler=cmd_init)
+
+
 def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--result-file", type=Path, help="write the JSON result here")
     parser.add_argument("--gate-attestation", metavar="TOKEN", help="<slack_ts>:<run_id>")
@@ -373,6 +398,8 @@ def build_parser() -> argparse.ArgumentParser:
         "action", help="the GitHub Action's entry point (reads the INPUT_* variables)"
     )
     action.set_defaults(handler=cmd_action)
+
+    _init_parser(sub)
 
     family = sub.add_parser("sample-family", help="write the six-repo sample family to DIR")
     family.add_argument("dir", type=Path)

@@ -134,3 +134,13 @@ def test_a_corrupt_state_is_listed_as_unreadable(runs: Runs, rig: Rig) -> None:
     assert entry["error"].startswith(
         f"state {rig.state_dir / 'sts-9.json'} is not a valid run state"
     )
+
+
+def test_the_run_list_has_no_markdown_format(runs: Runs) -> None:
+    done = runs.rig.main("status", "--format", "markdown", config=runs.config)
+
+    assert done.returncode == 2, done.stdout
+    assert done.stderr == (
+        "error[USAGE]: the run list has text and JSON formats\n"
+        "hint: use --format text or json, or give a RUN_ID for its Markdown summary\n"
+    )

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from release_train.adapters import command
 from release_train.adapters.git import git
 from release_train.errors import ErrorCode, ReleaseError
+from release_train.sandbox import imports
 from release_train.sandbox.cdn import IndexCdn
 from release_train.sandbox.family import OWNER, Hook, build_sample_family, config_text
 from release_train.sandbox.github import GitHubStandIn
@@ -102,6 +104,7 @@ class Sandbox:
     slack: SlackStandIn
     github: GitHubStandIn
     repos: list[str] = field(default_factory=list)
+    _read_token: str | None = None  # for the URL rewrites; made on first use
 
     @classmethod
     def start(
@@ -111,17 +114,22 @@ class Sandbox:
         owner: str = OWNER,
         family: FamilyBuilder | None = build_sample_family,
         publish_delay: float | None = None,
+        upstream_index: str | None = None,
     ) -> Sandbox:
-        """Start index, Slack and GitHub on free loopback ports and seed `family` into them."""
+        """Start index, Slack and GitHub on free loopback ports and seed `family` into them.
+
+        With `upstream_index` (a Simple API URL) the index front serves what the sandbox
+        index lacks from there: third-party packages, a real family's older releases.
+        """
         root = root.resolve()
         clear_world(root)
         index = IndexServer(root / "index", log_path=root / "logs" / "index.log")
-        cdn = IndexCdn(index)
+        cdn = IndexCdn(index, upstream=upstream_index)
         slack = SlackStandIn()
         cache_dir = root / "uv-cache"
-        github = GitHubStandIn(
-            root / "github", owner=owner, publisher=make_publisher(index, cache_dir=cache_dir)
-        )
+        reads = cdn if upstream_index else None  # backends of real repos come from upstream
+        publisher = make_publisher(index, cache_dir=cache_dir, reads=reads)
+        github = GitHubStandIn(root / "github", owner=owner, publisher=publisher)
         world = cls(root, owner, index, cdn, slack, github)
         try:
             index.start()
@@ -148,6 +156,43 @@ class Sandbox:
             # then knows what to wait for and needs no grace period for late checks.
             admin.set_ci(repo_dir.name, required=list(PROTECTED_CHECKS))
             self.repos.append(repo_dir.name)
+
+    def import_repos(
+        self,
+        clones: Mapping[str, Path],
+        *,
+        default_branches: Mapping[str, str] | None = None,
+        release_workflows: Mapping[str, str] | None = None,
+    ) -> None:
+        """Host each clone (history, every branch, every tag) as `owner/<name>`.
+
+        The default branch is `default_branches[name]`, else the branch the clone has
+        checked out; `release_workflows[name]` names the file under .github/workflows that
+        publishes (a repo's `release_workflow`, release.yml when not given). The clones
+        are only read.
+        """
+        branches = imports.default_branches(clones, default_branches)
+        workflows = dict(release_workflows or {})
+        admin = self.github.admin()
+        for name, branch in branches.items():
+            self.github.add_repo(
+                name, clones[name], default_branch=branch, workflow=workflows.get(name)
+            )
+            admin.set_ci(name, required=list(PROTECTED_CHECKS))
+            self.repos.append(name)
+
+    def github_rewrites(self) -> dict[str, str]:
+        """GitHub URL prefix -> stand-in URL of each hosted repo: apply each pair as git's
+        `url.<value>.insteadOf=<key>` (e.g. through GIT_CONFIG_COUNT/KEY/VALUE) and
+        `https://github.com/<owner>/<repo>` (ssh and `.git` spellings too) fetches from here.
+
+        The stand-in URLs carry a read-only token, since git sends no other credentials.
+        """
+        if self._read_token is None:
+            self._read_token = self.github.make_token(read_only=True)
+        host = self.github.server_url.removeprefix("http://")
+        base = f"http://x-access-token:{self._read_token}@{host}"
+        return imports.github_rewrites(self.owner, self.repos, base)
 
     def stop(self) -> None:
         """Stop every part that runs; safe to call twice."""
@@ -210,6 +255,8 @@ class Sandbox:
             },
             "index_pid": self.index.pid,
             "env": self.env,
+            "upstream_index": self.cdn.upstream,
+            "github_rewrites": self.github_rewrites(),
         }
 
 
@@ -290,8 +337,21 @@ def running_pid(root: Path) -> int | None:
     return found[0] if b"release_train.sandbox.serve" in cmdline else None
 
 
-def up(root: Path, *, seed: bool = True, timeout: float = 300.0) -> dict[str, str]:
-    """Start the world detached from this process; return its environment once ready."""
+def up(
+    root: Path,
+    *,
+    seed: bool = True,
+    timeout: float = 300.0,
+    upstream_index: str | None = None,
+    clones: Mapping[str, Path] | None = None,
+    default_branches: Mapping[str, str] | None = None,
+    release_workflows: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Start the world detached from this process; return its environment once ready.
+
+    `clones` etc. are `Sandbox.import_repos`'s: a rehearsal's world that stays up (its
+    `sandbox.json` holds `github_rewrites` too).
+    """
     root = root.resolve()
     pid = running_pid(root)
     if pid is not None:
@@ -304,6 +364,13 @@ def up(root: Path, *, seed: bool = True, timeout: float = 300.0) -> dict[str, st
     log_path = root / "logs" / "serve.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "release_train.sandbox.serve", "--dir", str(root), "--detach"]
+    argv += ["--upstream-index", upstream_index] if upstream_index else []
+    for flag, pairs in (
+        ("--import", {name: str(path) for name, path in (clones or {}).items()}),
+        ("--default-branch", default_branches or {}),
+        ("--release-workflow", release_workflows or {}),
+    ):
+        argv += [arg for name in sorted(pairs) for arg in (flag, f"{name}={pairs[name]}")]
     with log_path.open("ab") as log:
         # The sanctioned direct Popen: a server that outlives this command, in its own
         # session so that `down` can find and stop all of it. It forks and exits at once.

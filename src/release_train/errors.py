@@ -92,6 +92,7 @@ class ErrorCode(StrEnum):
     SANDBOX_ERROR = "SANDBOX_ERROR"
     INTERRUPTED = "INTERRUPTED"
     INTERNAL = "INTERNAL"
+    TOOL_MISSING = "TOOL_MISSING"  # uv, pre-commit, pypiserver or git cannot be found
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -119,6 +120,7 @@ _EXIT_STATUS: dict[ErrorCode, ExitStatus] = {
             ErrorCode.TAG_FORMAT_INVALID,
             ErrorCode.EDGE_DROPPED,
             ErrorCode.BRANCH_RULES,
+            ErrorCode.TOOL_MISSING,
         ],
         ExitStatus.USAGE,
     ),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
+from release_train.adapters import toolchain
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox.service import Service
 
@@ -245,10 +245,7 @@ class IndexServer(IndexClient, Service):
 
     def _spawn(self) -> None:
         argv = [
-            sys.executable,
-            "-m",
-            "pypiserver",
-            "run",
+            *toolchain.argv(toolchain.PYPISERVER, "run"),
             "--host",
             "127.0.0.1",
             "--port",

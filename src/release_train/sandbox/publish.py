@@ -23,7 +23,7 @@ from typing import Protocol
 
 from packaging.version import InvalidVersion, Version
 
-from release_train.adapters import command
+from release_train.adapters import command, toolchain
 from release_train.adapters.git import git
 from release_train.adapters.tools import repo_code_environment
 from release_train.errors import ErrorCode, ReleaseError
@@ -81,7 +81,7 @@ def build_dists(
         source = Path(tmp) / "src"
         epoch = export_tree(git_dir, rev, source)
         env = {**uv_environment(index_url, cache_dir), "SOURCE_DATE_EPOCH": str(epoch)}
-        argv = ["uv", "build", "--no-config", "--default-index", index_url]
+        argv = toolchain.argv(toolchain.UV, "build", "--no-config", "--default-index", index_url)
         command.run(
             [*argv, "--out-dir", str(out_dir), str(source)],
             env=env,

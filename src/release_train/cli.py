@@ -85,7 +85,11 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _options(args: argparse.Namespace) -> runs.Options:
     if getattr(args, "all", False) and args.repos:
-        raise ReleaseError(ErrorCode.USAGE, "give repos or --all, not both")
+        raise ReleaseError(
+            ErrorCode.USAGE,
+            "give repos or --all, not both",
+            hint="name the repos to release, or --all (the same as naming none)",
+        )
     if getattr(args, "run_id", None):
         validate_run_id(args.run_id)
     bump = _bump(getattr(args, "bump", None))

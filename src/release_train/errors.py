@@ -156,6 +156,10 @@ _EXIT_STATUS: dict[ErrorCode, ExitStatus] = {
 }
 
 
+# The hint of an error that only a bug in release-train can cause.
+BUG_HINT = "this is a bug in release-train: please report it with this message"
+
+
 class ReleaseError(Exception):
     """An expected failure: a stable code, a one-line cause, the repo, and a hint."""
 

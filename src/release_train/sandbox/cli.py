@@ -80,7 +80,11 @@ def _get_json(url: str) -> dict[str, Any]:
             data: dict[str, Any] = json.loads(resp.read())
             return data
     except (OSError, ValueError) as exc:
-        raise ReleaseError(ErrorCode.SANDBOX_ERROR, f"GET {url} failed: {exc}") from exc
+        raise ReleaseError(
+            ErrorCode.SANDBOX_ERROR,
+            f"GET {url} failed: {exc}",
+            hint="is the sandbox still running? see `release-train sandbox status`",
+        ) from exc
 
 
 def render_status(state: dict[str, Any], snapshot: dict[str, Any], files: list[IndexFile]) -> str:

@@ -139,10 +139,16 @@ class IndexClient:
             if exc.code == 404:
                 return None
             raise ReleaseError(
-                ErrorCode.INDEX_ERROR, f"GET {urlsplit(url).path} answered {exc.code}"
+                ErrorCode.INDEX_ERROR,
+                f"GET {urlsplit(url).path} answered {exc.code}",
+                hint=f"see the index's log, {self.url}",
             ) from exc
         except OSError as exc:
-            raise ReleaseError(ErrorCode.INDEX_ERROR, f"the index is unreachable: {exc}") from exc
+            raise ReleaseError(
+                ErrorCode.INDEX_ERROR,
+                f"the index is unreachable: {exc}",
+                hint=f"check that the index at {self.url} runs",
+            ) from exc
 
     def list_files(self, project: str) -> list[IndexFile]:
         """Files the Simple API lists for `project` (any spelling), sorted by name."""
@@ -199,10 +205,14 @@ class IndexClient:
                 ErrorCode.INDEX_ERROR,
                 f"upload of {path.name} refused: {reason}",
                 repo=name,
+                hint="a version is uploaded once: release a new one",
             ) from exc
         except OSError as exc:
             raise ReleaseError(
-                ErrorCode.INDEX_ERROR, f"upload of {path.name} failed: {exc}", repo=name
+                ErrorCode.INDEX_ERROR,
+                f"upload of {path.name} failed: {exc}",
+                repo=name,
+                hint=f"check that the index at {self.url} runs",
             ) from exc
 
 

@@ -173,7 +173,11 @@ def _wheel_tag(wheel_metadata: str) -> str:
     tags = [line.split(":", 1)[1].strip() for line in wheel_metadata.splitlines()]
     triples = [t.split("-") for t in tags if t.count("-") == 2]
     if not triples:
-        raise ReleaseError(ErrorCode.SANDBOX_ERROR, "WHEEL metadata names no tag")
+        raise ReleaseError(
+            ErrorCode.SANDBOX_ERROR,
+            "WHEEL metadata names no tag",
+            hint="rebuild the wheel: its dist-info/WHEEL lacks a Tag line",
+        )
     return "-".join(".".join(sorted({t[i] for t in triples})) for i in range(3))
 
 
@@ -188,7 +192,9 @@ def wheel_from_installed(dist_name: str, dest_dir: Path) -> Path:
     wheel_meta = dist.read_text("WHEEL") or ""
     if "Root-Is-Purelib: true" not in wheel_meta:
         raise ReleaseError(
-            ErrorCode.SANDBOX_ERROR, f"{dist_name} is not a pure-Python wheel: cannot seed it"
+            ErrorCode.SANDBOX_ERROR,
+            f"{dist_name} is not a pure-Python wheel: cannot seed it",
+            hint="seed the sandbox index with pure-Python build backends only",
         )
     files = sorted(str(f) for f in dist.files or [])
     # Top level only: a backend may vendor other distributions' dist-info (flit_core does).

@@ -37,7 +37,10 @@ def pyproject(ctx: RepoContext) -> tuple[str, str]:
     text = read_file(ctx, relative)
     if text is None:
         raise ReleaseError(
-            ErrorCode.PYPROJECT_INVALID, f"{relative} is missing in the worktree", repo=ctx.name
+            ErrorCode.PYPROJECT_INVALID,
+            f"{relative} is missing in the worktree",
+            repo=ctx.name,
+            hint="set the repo's `pyproject` in the config to the file's path",
         )
     return relative, text
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release_train import __version__, runs
+from release_train.completion import SHELLS
+from release_train.completion import script as completion_script
 from release_train.config import Config, FailurePolicy, load_config
 from release_train.console import ConsoleProgress
 from release_train.core import render
@@ -312,6 +314,11 @@ def cmd_sample_family(args: argparse.Namespace) -> int:
     return ExitStatus.OK
 
 
+def cmd_completion(args: argparse.Namespace) -> int:
+    sys.stdout.write(completion_script(args.shell, build_parser()))
+    return ExitStatus.OK
+
+
 def _run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--result-file", type=Path, help="write the JSON result here")
     parser.add_argument("--gate-attestation", metavar="TOKEN", help="<slack_ts>:<run_id>")
@@ -390,6 +397,13 @@ def build_parser() -> argparse.ArgumentParser:
         "action", help="the GitHub Action's entry point (reads the INPUT_* variables)"
     )
     action.set_defaults(handler=cmd_action)
+
+    completion = sub.add_parser(
+        "completion",
+        help='print a shell completion script: eval "$(release-train completion bash)"',
+    )
+    completion.add_argument("shell", choices=SHELLS)
+    completion.set_defaults(handler=cmd_completion)
 
     family = sub.add_parser("sample-family", help="write the six-repo sample family to DIR")
     family.add_argument("dir", type=Path)

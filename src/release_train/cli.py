@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release_train import __version__, runs
+from release_train.adapters import toolchain
 from release_train.completion import SHELLS
 from release_train.completion import script as completion_script
 from release_train.config import Config, FailurePolicy, load_config
@@ -228,6 +229,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         if args.result_file:
             args.result_file.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
         return ExitStatus.OK
+    toolchain.require(toolchain.release_tools(sources.values()))  # all missing ones named
     if plan.entries:
         runs.check_train(config, options, plan.run_id)  # before anyone is asked to approve
     gate = _gate(args, plan)
@@ -241,6 +243,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         validate_gate_token(args.gate_attestation, run_id)
     config = _config(args)
     options = _options(argparse.Namespace(**{**vars(args), "run_id": None, "repos": ()}))
+    toolchain.require([toolchain.GIT, toolchain.UV])
     world = runs.connect(config, options, ConsoleProgress())
     return runs.resume(world, options, run_id).exit_status
 

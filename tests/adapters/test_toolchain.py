@@ -63,3 +63,16 @@ def test_every_missing_tool_is_named_in_one_error(monkeypatch: pytest.MonkeyPatc
 def test_argv_puts_the_arguments_after_the_tool() -> None:
     expected = [sys.executable, "-m", "pre_commit", "run"]
     assert toolchain.argv(toolchain.PRE_COMMIT, "run") == expected
+
+
+def test_a_release_needs_pre_commit_only_where_a_repo_has_hooks(tmp_path: Path) -> None:
+    plain, hooked = tmp_path / "plain", tmp_path / "hooked"
+    plain.mkdir()
+    hooked.mkdir()
+    (hooked / ".pre-commit-config.yaml").write_text("repos: []\n")
+    assert toolchain.release_tools([plain]) == [toolchain.GIT, toolchain.UV]
+    assert toolchain.release_tools([plain, hooked]) == [
+        toolchain.GIT,
+        toolchain.UV,
+        toolchain.PRE_COMMIT,
+    ]

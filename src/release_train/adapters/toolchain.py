@@ -57,6 +57,14 @@ PYPISERVER = Tool("pypiserver", "pypi-server", module="pypiserver")
 # What the demo starts and runs: the sandbox's index, the steps' LOCK and LINT, and git.
 DEMO_TOOLS = (UV, PRE_COMMIT, PYPISERVER, GIT)
 _FINDERS: dict[str, Callable[[], list[str] | None]] = {"uv": _uv_package}
+PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
+
+
+def release_tools(clones: Iterable[Path]) -> list[Tool]:
+    """What a release runs: git, uv (LOCK and the index waits), and pre-commit where a
+    repo has hooks (LINT)."""
+    hooks = any((clone / PRE_COMMIT_CONFIG).is_file() for clone in clones)
+    return [GIT, UV, *([PRE_COMMIT] if hooks else [])]
 
 
 def find(tool: Tool) -> list[str] | None:

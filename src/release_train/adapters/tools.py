@@ -54,7 +54,7 @@ SECRET_VARIABLES: tuple[str, ...] = (
 _SECRET_NAME = re.compile(r"TOKEN|PASSWORD|SECRET|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
 _NOT_SECRET = frozenset({"UV_NO_HF_TOKEN"})  # a flag that merely mentions a token
 
-PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
+PRE_COMMIT_CONFIG = toolchain.PRE_COMMIT_CONFIG
 LOCK_FILE = "uv.lock"
 _DIFF_MARKER = "All changes made by hooks:"  # what --show-diff-on-failure prints first
 # uv retries a failed request three times with backoff; the steps that run uv resume and

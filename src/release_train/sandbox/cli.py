@@ -39,6 +39,11 @@ def run(args: argparse.Namespace) -> int:
 
     root: Path = args.dir.resolve()
     if args.sandbox_command == "up":
+        from release_train.adapters import toolchain  # noqa: PLC0415
+
+        # The server seeds the family with uv and serves pypiserver: say what is missing
+        # here, not in its log.
+        toolchain.require([toolchain.UV, toolchain.PYPISERVER, toolchain.GIT])
         started = time.monotonic()
         env = control.up(root, seed=not args.no_seed, timeout=args.timeout)
         for key in sorted(env):

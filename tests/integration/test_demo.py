@@ -8,6 +8,7 @@ survive (item 2).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
@@ -175,13 +176,21 @@ def _interrupted_demo(tmp_path: Path, when: str, signum: int) -> None:
             assert poll(lambda: processes_mentioning(root), 120), demo.seen
         elif when == "ready":
             demo.wait_for(re.compile(r"^  ready in "), 300)
+        elif when == "twice":  # the run's own handler: the second signal exits at once
+            demo.wait_for(re.compile(r"^  \S+ +WORKTREE "), 300)
+            demo.proc.send_signal(signum)
+            demo.wait_for(re.compile(r"stopping the train"), 60)
         demo.proc.send_signal(signum)
         output = demo.finish(120)
     finally:
         if demo.proc.poll() is None:
             demo.proc.kill()
+    left = processes_mentioning(root)
+    for found in left:  # a failing test leaves nothing running either
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(found.split(":", 1)[0]), signal.SIGKILL)
     assert demo.proc.returncode == 130, output
-    assert processes_mentioning(root) == []
+    assert left == []
     assert not Path(root).exists(), output
 
 
@@ -193,6 +202,7 @@ def _interrupted_demo(tmp_path: Path, when: str, signum: int) -> None:
         ("server", signal.SIGINT),  # while the server seeds the family
         ("server", signal.SIGTERM),
         ("ready", signal.SIGTERM),  # the world runs: planning or releasing
+        ("twice", signal.SIGINT),  # releasing: the second Ctrl-C skips every `finally`
     ],
 )
 def test_an_interrupted_demo_leaves_no_process_and_no_directory(

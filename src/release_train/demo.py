@@ -30,11 +30,12 @@ def run_demo(keep: Path | None) -> int:
     with interrupts.unwinding():
         root = keep.resolve() if keep else Path(tempfile.mkdtemp(prefix="release-train-demo-"))
         if keep is not None:  # `up` itself stops whatever it started if it is interrupted
-            status = _release(root, started)
+            status = _release(root, started, owned=False)
         else:
             with interrupts.at_exit_now(lambda: _remove(root)):
                 try:
-                    status = _release(root, started)
+                    # Owned: even a SIGKILL of this process lets the server clean up.
+                    status = _release(root, started, owned=True)
                 finally:
                     with interrupts.deferred():  # a further Ctrl-C does not cut the cleanup short
                         _remove(root)
@@ -47,13 +48,13 @@ def run_demo(keep: Path | None) -> int:
     return status
 
 
-def _release(root: Path, started: float) -> int:
+def _release(root: Path, started: float, *, owned: bool) -> int:
     # Flushed: whoever reads a pipe (a test, `| tee`) learns the directory at once.
     print(
         f"Starting the sandbox in {root} (GitHub, package index and Slack stand-ins) ...",
         flush=True,
     )
-    env = control.up(root)
+    env = control.up(root, owned=owned)
     print(f"  ready in {time.monotonic() - started:.1f}s\n", flush=True)
     config, _ = load_config(root / control.CONFIG_FILE)
     options = runs.Options(env={**os.environ, **env})

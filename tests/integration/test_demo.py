@@ -209,3 +209,26 @@ def test_an_interrupted_demo_leaves_no_process_and_no_directory(
     tmp_path: Path, when: str, signum: int
 ) -> None:
     _interrupted_demo(tmp_path, when, signum)
+
+
+@pytest.mark.slow
+def test_a_killed_demo_leaves_it_to_the_server_to_stop_and_remove_its_directory(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL runs no cleanup in the demo: the server it owns sees it gone and cleans up."""
+    env = demo_env(os.environ["PATH"], tmp_path)
+    demo = Demo([sys.executable, "-m", "release_train", "demo"], env)
+    try:
+        root = demo.wait_for(STARTING, 120)[1]
+        demo.wait_for(re.compile(r"^  ready in "), 300)
+        demo.proc.kill()
+        demo.finish(60)
+        gone = poll(lambda: not processes_mentioning(root) and not Path(root).exists(), 60)
+    finally:
+        if demo.proc.poll() is None:
+            demo.proc.kill()
+    left = processes_mentioning(root)
+    for found in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(found.split(":", 1)[0]), signal.SIGKILL)
+    assert gone, left

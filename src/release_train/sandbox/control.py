@@ -293,8 +293,14 @@ def running_pid(root: Path) -> int | None:
     return found[0] if b"release_train.sandbox.serve" in cmdline else None
 
 
-def up(root: Path, *, seed: bool = True, timeout: float = 300.0) -> dict[str, str]:
-    """Start the world detached from this process; return its environment once ready."""
+def up(
+    root: Path, *, seed: bool = True, timeout: float = 300.0, owned: bool = False
+) -> dict[str, str]:
+    """Start the world detached from this process; return its environment once ready.
+
+    `owned`: the world and `root` belong to this process; should it vanish without
+    stopping them (SIGKILL), the server stops and removes `root` itself.
+    """
     root = root.resolve()
     pid = running_pid(root)
     if pid is not None:
@@ -307,6 +313,7 @@ def up(root: Path, *, seed: bool = True, timeout: float = 300.0) -> dict[str, st
     log_path = root / "logs" / "serve.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "release_train.sandbox.serve", "--dir", str(root), "--detach"]
+    argv += ["--owner-pid", str(os.getpid())] if owned else []
     with contextlib.ExitStack() as undo:
         # Until the world is ready, any exit (a failure, Ctrl-C, SIGTERM made an exception)
         # stops its session: nothing started here outlives a failed `up` (issue 13, item 2).

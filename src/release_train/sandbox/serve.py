@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -22,6 +23,7 @@ from release_train.sandbox.control import (
     PID_FILE,
     STATE_FILE,
     Sandbox,
+    alive,
     write_json_atomically,
 )
 from release_train.sandbox.family import OWNER, build_sample_family
@@ -33,6 +35,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--owner", default=OWNER, help="the GitHub owner of the repos")
     parser.add_argument("--detach", action="store_true", help="fork and let the parent exit")
     parser.add_argument("--no-seed", action="store_true", help="start without the family")
+    parser.add_argument(
+        "--owner-pid",
+        type=int,
+        help="the world and its directory belong to this process: once it has gone, stop "
+        "and remove the directory (the demo's, should it be killed)",
+    )
     return parser.parse_args(argv)
 
 
@@ -54,7 +62,7 @@ class _Stopper:
         signal.signal(signal.SIGINT, self)
 
 
-def serve(root: Path, *, owner: str, seed: bool) -> int:
+def serve(root: Path, *, owner: str, seed: bool, owner_pid: int | None = None) -> int:
     """Start the world in `root`, announce it in `root/sandbox.json`, serve until told to stop."""
     (root / PID_FILE).write_text(f"{os.getpid()} {os.getsid(0)}\n")
     stopper = _Stopper()
@@ -69,9 +77,12 @@ def serve(root: Path, *, owner: str, seed: bool) -> int:
         write_json_atomically(root / STATE_FILE, world.describe())
         print(f"sandbox ready in {root}: {', '.join(sorted(world.repos))}", flush=True)
         while not stopper.requested.wait(0.5):
-            pass
+            if owner_pid is not None and not alive(owner_pid):
+                break
         print("sandbox stopping", flush=True)
     (root / STATE_FILE).unlink(missing_ok=True)
+    if owner_pid is not None and not alive(owner_pid):
+        shutil.rmtree(root, ignore_errors=True)  # its owner cannot any more
     return 0
 
 
@@ -81,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     root.mkdir(parents=True, exist_ok=True)
     if args.detach and os.fork() > 0:
         os._exit(0)  # the launcher: done; the child carries on as the server
-    status = serve(root, owner=args.owner, seed=not args.no_seed)
+    status = serve(root, owner=args.owner, seed=not args.no_seed, owner_pid=args.owner_pid)
     if status == 0:
         # After a failed start the pid file stays: `up` sees its process gone and says so.
         (root / PID_FILE).unlink(missing_ok=True)

@@ -92,6 +92,8 @@ class ErrorCode(StrEnum):
     SANDBOX_ERROR = "SANDBOX_ERROR"
     INTERRUPTED = "INTERRUPTED"
     INTERNAL = "INTERNAL"
+    # `init` (issue 13, item 9): a config is never overwritten.
+    CONFIG_EXISTS = "CONFIG_EXISTS"
     TOOL_MISSING = "TOOL_MISSING"  # uv, pre-commit, pypiserver or git cannot be found
 
     @property
@@ -120,6 +122,7 @@ _EXIT_STATUS: dict[ErrorCode, ExitStatus] = {
             ErrorCode.TAG_FORMAT_INVALID,
             ErrorCode.EDGE_DROPPED,
             ErrorCode.BRANCH_RULES,
+            ErrorCode.CONFIG_EXISTS,
             ErrorCode.TOOL_MISSING,
         ],
         ExitStatus.USAGE,

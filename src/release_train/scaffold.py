@@ -190,7 +190,10 @@ def _file(github: GitHub, repo: str, path: str, ref: str) -> str | None:
         return base64.b64decode(str(answer.data.get("content", ""))).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError) as exc:
         raise ReleaseError(
-            ErrorCode.GITHUB_ERROR, f"{repo}/{path} is not UTF-8 text", repo=repo
+            ErrorCode.GITHUB_ERROR,
+            f"{repo}/{path} is not UTF-8 text",
+            repo=repo,
+            hint=f"save {path} as UTF-8, or write the config with `init --workspace` instead",
         ) from exc
 
 

@@ -21,7 +21,7 @@ from release_train.console import (
 )
 from release_train.context import Progress
 from release_train.core.state import PHASES, RepoStatus, RunState
-from release_train.errors import ErrorCode, ReleaseError
+from release_train.errors import BUG_HINT, ErrorCode, ReleaseError
 
 # GitHub rejects a step summary above 1 MiB (the toolkit's SUMMARY_MAX_SIZE).
 SUMMARY_LIMIT = 1024 * 1024
@@ -128,10 +128,14 @@ class ActionsRuntime:
         blocks = []
         for name, value in sorted(values.items()):
             if not _OUTPUT_NAME.fullmatch(name):
-                raise ReleaseError(ErrorCode.INTERNAL, f"invalid output name {name!r}")
+                raise ReleaseError(
+                    ErrorCode.INTERNAL, f"invalid output name {name!r}", hint=BUG_HINT
+                )
             delimiter = f"ghadelimiter_{uuid.uuid4()}"
             if delimiter in value:
-                raise ReleaseError(ErrorCode.INTERNAL, f"output {name} contains its own delimiter")
+                raise ReleaseError(
+                    ErrorCode.INTERNAL, f"output {name} contains its own delimiter", hint=BUG_HINT
+                )
             blocks.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
         with self._lock, path.open("a", encoding="utf-8") as out:
             out.write("".join(blocks))

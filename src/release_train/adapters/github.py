@@ -92,7 +92,11 @@ class GitHub:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if attempts < 1:
-            raise ReleaseError(ErrorCode.USAGE, f"attempts must be at least 1, not {attempts}")
+            raise ReleaseError(
+                ErrorCode.USAGE,
+                f"attempts must be at least 1, not {attempts}",
+                hint="give 1 or more attempts",
+            )
         self._gh = Github(
             base_url=api_url.rstrip("/"),
             auth=Auth.Token(token),
@@ -194,7 +198,12 @@ class GitHub:
     def get_pull(self, repo: str, number: int) -> PullInfo:
         answer = self._call("GET", repo, f"/pulls/{number}", "read pull requests", (404,))
         if answer.status == 404:
-            raise ReleaseError(ErrorCode.PR_FAILED, f"no pull request #{number}", repo=repo)
+            raise ReleaseError(
+                ErrorCode.PR_FAILED,
+                f"no pull request #{number}",
+                repo=repo,
+                hint="it was deleted or the repo moved: see `release-train status RUN_ID`",
+            )
         return _pull(answer.data)
 
     # CI and merging.
@@ -267,7 +276,12 @@ class GitHub:
                 return str(target["sha"])
             target = self._call("GET", repo, f"/git/tags/{target['sha']}", "read tags").data
             target = target["object"]
-        raise ReleaseError(ErrorCode.GITHUB_ERROR, f"tag {tag} nests too deeply", repo=repo)
+        raise ReleaseError(
+            ErrorCode.GITHUB_ERROR,
+            f"tag {tag} nests too deeply",
+            repo=repo,
+            hint="point the tag at a commit, or at a tag of one",
+        )
 
     def create_tag(self, repo: str, tag: str, sha: str) -> None:
         """A lightweight tag at `sha`; an existing tag is fine only if it points to `sha`."""
@@ -287,7 +301,10 @@ class GitHub:
                 "deleting it or choosing another version",
             )
         raise ReleaseError(
-            ErrorCode.GITHUB_ERROR, f"cannot create tag {tag} at {sha}: {answer.message}", repo=repo
+            ErrorCode.GITHUB_ERROR,
+            f"cannot create tag {tag} at {sha}: {answer.message}",
+            repo=repo,
+            hint="check the tag protection rules and the token's contents: write permission",
         )
 
     def release_for_tag(self, repo: str, tag: str) -> str | None:
@@ -352,7 +369,12 @@ class GitHub:
     def get_run(self, repo: str, run_id: int) -> RunInfo:
         answer = self._call("GET", repo, f"/actions/runs/{run_id}", "read workflow runs", (404,))
         if answer.status == 404:
-            raise ReleaseError(ErrorCode.GITHUB_ERROR, f"no workflow run {run_id}", repo=repo)
+            raise ReleaseError(
+                ErrorCode.GITHUB_ERROR,
+                f"no workflow run {run_id}",
+                repo=repo,
+                hint="it was deleted: resume the run to look for the release workflow again",
+            )
         return _run(answer.data)
 
     def run_approvals(self, repo: str, run_id: int) -> list[dict[str, Any]] | None:

@@ -16,7 +16,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
-from release_train.adapters import command
+from release_train import interrupts
+from release_train.adapters import command, toolchain
 from release_train.adapters.git import git
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox import imports
@@ -64,7 +65,9 @@ class FamilySeeder:
         """`uv lock` against the sandbox index (upstreams are there already) and commit it."""
         env = uv_environment(self.index.simple_url, self.cache_dir)
         command.run(
-            ["uv", "lock", "--no-config", "--default-index", self.index.simple_url],
+            toolchain.argv(
+                toolchain.UV, "lock", "--no-config", "--default-index", self.index.simple_url
+            ),
             cwd=repo_dir,
             env=env,
             code=ErrorCode.LOCK_FAILED,
@@ -346,11 +349,15 @@ def up(
     clones: Mapping[str, Path] | None = None,
     default_branches: Mapping[str, str] | None = None,
     release_workflows: Mapping[str, str] | None = None,
+    owned: bool = False,
 ) -> dict[str, str]:
     """Start the world detached from this process; return its environment once ready.
 
     `clones` etc. are `Sandbox.import_repos`'s: a rehearsal's world that stays up (its
     `sandbox.json` holds `github_rewrites` too).
+
+    `owned`: the world and `root` belong to this process; should it vanish without
+    stopping them (SIGKILL), the server stops and removes `root` itself.
     """
     root = root.resolve()
     pid = running_pid(root)
@@ -364,6 +371,7 @@ def up(
     log_path = root / "logs" / "serve.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "release_train.sandbox.serve", "--dir", str(root), "--detach"]
+    argv += ["--owner-pid", str(os.getpid())] if owned else []
     argv += ["--upstream-index", upstream_index] if upstream_index else []
     for flag, pairs in (
         ("--import", {name: str(path) for name, path in (clones or {}).items()}),
@@ -371,19 +379,25 @@ def up(
         ("--release-workflow", release_workflows or {}),
     ):
         argv += [arg for name in sorted(pairs) for arg in (flag, f"{name}={pairs[name]}")]
-    with log_path.open("ab") as log:
-        # The sanctioned direct Popen: a server that outlives this command, in its own
-        # session so that `down` can find and stop all of it. It forks and exits at once.
-        launcher = subprocess.Popen(
-            [*argv, *([] if seed else ["--no-seed"])],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    if launcher.wait(timeout=60) != 0:
-        raise _start_failed(root, log_path, "the sandbox server could not be launched")
-    state = _wait_ready(root, log_path, timeout)
+    with contextlib.ExitStack() as undo:
+        # Until the world is ready, any exit (a failure, Ctrl-C, SIGTERM made an exception)
+        # stops its session: nothing started here outlives a failed `up` (issue 13, item 2).
+        with interrupts.deferred(), log_path.open("ab") as log:
+            # The sanctioned direct Popen: a server that outlives this command, in its own
+            # session so that `down` can find and stop all of it. It forks and exits at once.
+            launcher = subprocess.Popen(
+                [*argv, *([] if seed else ["--no-seed"])],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            # The launcher leads the new session, and the server it forks stays in it.
+            undo.callback(_stop_session, launcher.pid, None, 20.0)
+        if launcher.wait(timeout=60) != 0:
+            raise _start_failed(root, log_path, "the sandbox server could not be launched")
+        state = _wait_ready(root, log_path, timeout)
+        undo.pop_all()
     env: dict[str, str] = state["env"]
     write_env(root / ENV_FILE, env)
     if seed:
@@ -421,8 +435,15 @@ def down(root: Path, *, timeout: float = 20.0) -> bool:
     if found is None or not session_members(found[1]):
         _forget(root)
         return False
-    pid, sid = found
-    _signal(pid, signal.SIGTERM)  # the server stops its parts and exits
+    _stop_session(found[1], found[0], timeout)
+    _forget(root)
+    return True
+
+
+def _stop_session(sid: int, pid: int | None, timeout: float) -> None:
+    """SIGTERM to the server `pid` (or, without one, to all of session `sid`), then harder."""
+    for member in [pid] if pid is not None else session_members(sid):
+        _signal(member, signal.SIGTERM)  # the server stops its parts and exits
     if not _wait_gone(sid, timeout):
         for member in session_members(sid):
             _signal(member, signal.SIGTERM)
@@ -430,8 +451,6 @@ def down(root: Path, *, timeout: float = 20.0) -> bool:
             for member in session_members(sid):
                 _signal(member, signal.SIGKILL)
             _wait_gone(sid, 5.0)
-    _forget(root)
-    return True
 
 
 def _signal(pid: int, signum: int) -> None:

@@ -24,7 +24,7 @@ from typing import Protocol
 
 from packaging.version import InvalidVersion, Version
 
-from release_train.adapters import command, interpreters
+from release_train.adapters import command, interpreters, toolchain
 from release_train.adapters.git import git
 from release_train.adapters.tools import repo_code_environment
 from release_train.errors import ErrorCode, ReleaseError
@@ -89,7 +89,7 @@ def build_dists(
         source = Path(tmp) / "src"
         epoch = export_tree(git_dir, rev, source)
         env = {**uv_environment(index_url, cache_dir), "SOURCE_DATE_EPOCH": str(epoch)}
-        argv = ["uv", "build", "--no-config", "--default-index", index_url]
+        argv = toolchain.argv(toolchain.UV, "build", "--no-config", "--default-index", index_url)
         python = build_python(source, index_url=index_url, repo=repo)
         if python is not None:
             argv += ["--python", python]
@@ -212,7 +212,11 @@ def _wheel_tag(wheel_metadata: str) -> str:
     tags = [line.split(":", 1)[1].strip() for line in wheel_metadata.splitlines()]
     triples = [t.split("-") for t in tags if t.count("-") == 2]
     if not triples:
-        raise ReleaseError(ErrorCode.SANDBOX_ERROR, "WHEEL metadata names no tag")
+        raise ReleaseError(
+            ErrorCode.SANDBOX_ERROR,
+            "WHEEL metadata names no tag",
+            hint="rebuild the wheel: its dist-info/WHEEL lacks a Tag line",
+        )
     return "-".join(".".join(sorted({t[i] for t in triples})) for i in range(3))
 
 
@@ -227,7 +231,9 @@ def wheel_from_installed(dist_name: str, dest_dir: Path) -> Path:
     wheel_meta = dist.read_text("WHEEL") or ""
     if "Root-Is-Purelib: true" not in wheel_meta:
         raise ReleaseError(
-            ErrorCode.SANDBOX_ERROR, f"{dist_name} is not a pure-Python wheel: cannot seed it"
+            ErrorCode.SANDBOX_ERROR,
+            f"{dist_name} is not a pure-Python wheel: cannot seed it",
+            hint="seed the sandbox index with pure-Python build backends only",
         )
     files = sorted(str(f) for f in dist.files or [])
     # Top level only: a backend may vendor other distributions' dist-info (flit_core does).

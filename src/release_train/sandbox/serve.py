@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -25,6 +26,7 @@ from release_train.sandbox.control import (
     PID_FILE,
     STATE_FILE,
     Sandbox,
+    alive,
     write_json_atomically,
 )
 from release_train.sandbox.family import OWNER, build_sample_family
@@ -43,6 +45,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         ("--release-workflow", "release_workflow", "its release workflow file: NAME=FILE"),
     ):
         parser.add_argument(flag, dest=dest, action="append", default=[], type=_pair, help=what)
+    parser.add_argument(
+        "--owner-pid",
+        type=int,
+        help="the world and its directory belong to this process: once it has gone, stop "
+        "and remove the directory (the demo's, should it be killed)",
+    )
     return parser.parse_args(argv)
 
 
@@ -97,7 +105,14 @@ def _start(root: Path, owner: str, seed: bool, extra: Imports) -> Sandbox:
     return world
 
 
-def serve(root: Path, *, owner: str, seed: bool, extra: Imports | None = None) -> int:
+def serve(
+    root: Path,
+    *,
+    owner: str,
+    seed: bool,
+    extra: Imports | None = None,
+    owner_pid: int | None = None,
+) -> int:
     """Start the world in `root`, announce it in `root/sandbox.json`, serve until told to stop."""
     (root / PID_FILE).write_text(f"{os.getpid()} {os.getsid(0)}\n")
     stopper = _Stopper()
@@ -112,9 +127,12 @@ def serve(root: Path, *, owner: str, seed: bool, extra: Imports | None = None) -
         write_json_atomically(root / STATE_FILE, world.describe())
         print(f"sandbox ready in {root}: {', '.join(sorted(world.repos))}", flush=True)
         while not stopper.requested.wait(0.5):
-            pass
+            if owner_pid is not None and not alive(owner_pid):
+                break
         print("sandbox stopping", flush=True)
     (root / STATE_FILE).unlink(missing_ok=True)
+    if owner_pid is not None and not alive(owner_pid):
+        shutil.rmtree(root, ignore_errors=True)  # its owner cannot any more
     return 0
 
 
@@ -130,7 +148,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         release_workflows=dict(args.release_workflow),
         upstream_index=args.upstream_index,
     )
-    status = serve(root, owner=args.owner, seed=not args.no_seed, extra=extra)
+    status = serve(
+        root, owner=args.owner, seed=not args.no_seed, extra=extra, owner_pid=args.owner_pid
+    )
     if status == 0:
         # After a failed start the pid file stays: `up` sees its process gone and says so.
         (root / PID_FILE).unlink(missing_ok=True)

@@ -112,6 +112,21 @@ def test_release_prints_the_summary_table(finished: Finished) -> None:
     assert "  Status: SUCCESS (2/2 repos released)" in summary
 
 
+def test_a_step_a_repo_does_not_need_says_why_not_already_there(finished: Finished) -> None:
+    """cli_core has no upstreams, neither repo a uv.lock or a pre-commit config."""
+    lines = finished.done.stdout.splitlines()
+
+    def outcome(repo: str, phase: str) -> str:
+        [line] = [line for line in lines if line.startswith(f"  {repo:<18} {phase:<11} ")]
+        return line[len(f"  {repo:<18} {phase:<11} ") :]
+
+    assert outcome("cli_core", "PINNED") == "no upstreams to pin"
+    assert outcome("cli_app", "PINNED").startswith("done in ")
+    assert outcome("cli_core", "LOCKED") == "no uv.lock to lock"
+    assert outcome("cli_app", "LINT") == "no .pre-commit-config.yaml"
+    assert [line for line in lines if " PINNED " in line and "already there" in line] == []
+
+
 def test_status_without_a_run_id_lists_the_runs(finished: Finished) -> None:
     done = finished.rig.main("status", config=finished.config)
 

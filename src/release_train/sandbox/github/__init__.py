@@ -43,7 +43,11 @@ class GitHubStandIn(Service):
 
     def _port(self) -> int:
         if self._server is None:
-            raise ReleaseError(ErrorCode.SANDBOX_ERROR, "the GitHub stand-in is not running")
+            raise ReleaseError(
+                ErrorCode.SANDBOX_ERROR,
+                "the GitHub stand-in is not running",
+                hint="start it first (GitHubStandIn.start, or `release-train sandbox up`)",
+            )
         return self._server.port
 
     @property

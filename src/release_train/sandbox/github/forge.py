@@ -63,10 +63,18 @@ class Forge:
         self, name: str, source: Path, *, default_branch: str = "main", workflow: str | None = None
     ) -> None:
         if not _REPO_NAME.match(name):
-            raise ReleaseError(ErrorCode.SANDBOX_ERROR, f"invalid repository name {name!r}")
+            raise ReleaseError(
+                ErrorCode.SANDBOX_ERROR,
+                f"invalid repository name {name!r}",
+                hint="use letters, digits, '.', '-' and '_'",
+            )
         with self.store.lock:
             if name in self.store.state.repos:
-                raise ReleaseError(ErrorCode.SANDBOX_ERROR, f"repository {name} already exists")
+                raise ReleaseError(
+                    ErrorCode.SANDBOX_ERROR,
+                    f"repository {name} already exists",
+                    hint="choose another name, or start from a fresh sandbox",
+                )
             bare = BareRepo(self.bare_path(name))
             bare.init_from(source, default_branch)
             record = RepoRecord(

@@ -14,6 +14,7 @@ from release_train.core.graph import build_graph
 from release_train.core.messages import (
     MAX_BLOCKS,
     MAX_HEADER,
+    MAX_MESSAGE_TEXT,
     MAX_SECTION,
     SlackMessage,
     ack_message,
@@ -363,3 +364,4 @@ def test_a_large_familys_note_is_fitted_to_slacks_limits() -> None:
     assert re.search(r"… and \d+ more repos$", texts[texts.index("*Release note:*") - 1])
     assert re.search(r"… and \d+ more lines$", texts[-2])
     assert max(len(t) for t in texts[1:]) <= MAX_SECTION
+    assert sum(len(t) for t in texts[1:]) <= MAX_MESSAGE_TEXT  # texts[0]: the fallback

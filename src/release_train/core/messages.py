@@ -29,6 +29,8 @@ MAX_SECTION = 3000
 MAX_HEADER = 150
 MAX_BLOCKS = 50
 MAX_FALLBACK = 3000
+MAX_MESSAGE_TEXT = 12000  # all blocks' text together (undocumented; Slack's own figure)
+DETAIL_SECTIONS, NOTE_SECTIONS = 2, 1  # of the summary: 3 sections stay below that total
 # One repo's line is cut before escaping, so an escaped line stays far below MAX_SECTION.
 MAX_LINE = 300
 FENCE = "```"
@@ -252,9 +254,10 @@ def summary_message(state: RunState) -> SlackMessage:
     if skipped:
         tail.insert(0, context(escape(_cut(f"Skipped: {skipped}", 2000))))
     details = [_detail_line(r) for r in state.repos.values()]
-    budget = MAX_BLOCKS - len(head) - len(tail) - 2  # 2: the titles of details and the note
-    detail_blocks = pack(details, budget=budget // 2, noun="more repos")
-    note = pack(note_lines(state), budget=budget - len(detail_blocks), noun="more lines")
+    # Far below MAX_BLOCKS: Slack also refuses a message whose blocks hold more than about
+    # MAX_MESSAGE_TEXT characters in all (msg_blocks_too_long, slackapi/bolt-js#2509).
+    detail_blocks = pack(details, budget=DETAIL_SECTIONS, noun="more repos")
+    note = pack(note_lines(state), budget=NOTE_SECTIONS, noun="more lines")
     note_title = [section("*Release note:*")] if note else []
     blocks = [*head, section("*Details:*"), *detail_blocks, *note_title, *note, *tail]
     text_lines = [

@@ -39,7 +39,8 @@ def _shown(text: str) -> str:
 
 def wait_status_line(repo: str, status: WaitStatus) -> str:
     """`<repo> ... <what>: 1m05s of 60m · test: pending, lint: success · <url>`."""
-    parts = [f"{status.what}: {duration(status.elapsed)} of {duration(status.timeout)}"]
+    # A bound computed from a clock read a moment before the wait began: 599.99 s is 10m.
+    parts = [f"{status.what}: {duration(status.elapsed)} of {duration(round(status.timeout))}"]
     if status.states:
         parts.append(", ".join(f"{_shown(name)}: {state}" for name, state in status.states))
     if status.url:

@@ -107,14 +107,16 @@ class Services:
         *,
         url: str | None = None,
         states: Callable[[], tuple[tuple[str, str], ...]] | None = None,
+        since: float | None = None,
     ) -> bool:
         """Call `probe` with backoff until it is true (True) or `deadline` passes (False).
 
         After each poll that was not the end, the progress hears the wait's status: the
-        elapsed time against the bound, `url`, and what `states` reports (checks and states).
+        elapsed time (`since` the wait began, default now) against the bound, `url`, and
+        what `states` reports (checks and their states).
         A stop request (Ctrl-C) ends the wait with INTERRUPTED: what waits is never applied.
         """
-        start = self.clock()
+        start = self.clock() if since is None else since
         wait: float | None = None
         while True:
             self.stop.check(f"the end of the wait for {what}", repo)

@@ -128,7 +128,8 @@ def wait_for_checks(ctx: RepoContext, sha: str) -> None:
         return seen + tuple((name, "not reported") for name in missing)
 
     deadline = start + services.waits.ci_timeout
-    if not services.poll(ctx.name, what, deadline, settled, url=ctx.repo.pr_url, states=states):
+    url = ctx.repo.pr_url
+    if not services.poll(ctx.name, what, deadline, settled, url=url, states=states, since=start):
         if not last:
             from release_train.adapters.github import ChecksState  # noqa: PLC0415
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # the state imports this module to keep its repos' highlights
 
 MAX_HIGHLIGHTS = 20  # kept per repo in the state; the rest are counted
 MAX_TEXT = 200  # characters of one highlight kept in the state
+NO_TEXT = "(no description)"
 # In a release body `#12` links to the central repo's issue 12, not to the repo's own.
 _ISSUE_REF = re.compile(r"#(?=[0-9])")
 
@@ -138,11 +139,12 @@ def _repo_markdown(repo: RepoState) -> list[str]:
 
 
 def _highlight_markdown(item: Highlight, base: str | None) -> str:
-    scope = f"**{_text(item.scope)}:** " if item.scope else ""
+    scope = _text(item.scope or "")
+    scope = f"**{scope}:** " if scope else ""
     lead = "**Breaking:** " if item.kind == "breaking" else ""
     ref = ""
     if item.pr is not None:
         ref = f" ({md_link(f'#{item.pr}', f'{base}/pull/{item.pr}')})" if base else ""
     elif item.sha and base:
         ref = f" ({md_link(item.sha[:7], f'{base}/commit/{item.sha}')})"
-    return f"{lead}{scope}{_text(item.text)}{ref}"
+    return f"{lead}{scope}{_text(item.text) or NO_TEXT}{ref}"

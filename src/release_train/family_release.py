@@ -3,7 +3,8 @@
 A release needs a tag (GitHub makes it at the default branch's head when it is new), so the
 release is `train/<run id>`: one per run, never another repo's `<repo>/v<version>`. It is
 made once, when the run has released every repo, so its body is the final note and an
-immutable release never needs editing; a finished run's re-run finds it and keeps it.
+immutable release never needs editing; a retried create finds it and keeps it. A failure
+to make it is a warning: the family is released all the same (it is not retried later).
 """
 
 from __future__ import annotations

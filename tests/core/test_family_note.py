@@ -117,3 +117,9 @@ def test_highlights_keep_the_first_ones_and_count_the_rest() -> None:
 def test_fixes_and_chores_are_no_highlights() -> None:
     log = [parse_commit(m) for m in ("fix: a", "chore: b", "Merge branch 'x'", "docs: c")]
     assert highlights(log) == ([], 0)
+
+
+def test_one_repo_is_one_repo() -> None:
+    state = sample_state()
+    state.repos = {SPI: state.repos[SPI]}
+    assert note_markdown(state).splitlines()[2] == "1 of 1 repo released."

@@ -108,7 +108,7 @@ def note_markdown(state: RunState) -> str:
     lines = [
         f"## Family release `{state.run_id}`",
         "",
-        f"{count} of {len(state.repos)} repos released." if tiers else "No repo was released.",
+        f"{count} of {_repos(len(state.repos))} released." if tiers else "No repo was released.",
         "",
     ]
     for tier, repos in tiers:
@@ -120,6 +120,10 @@ def note_markdown(state: RunState) -> str:
     if missing:
         lines += ["**Not released:** " + _text(", ".join(missing)), ""]
     return "\n".join(lines)
+
+
+def _repos(count: int) -> str:
+    return f"{count} repo" if count == 1 else f"{count} repos"
 
 
 def _text(text: str) -> str:

@@ -300,7 +300,8 @@ def note_lines(state: RunState) -> list[str]:
 
 
 def _highlight(item: Highlight, base: str | None) -> str:
-    scope = f"*{escape(_cut(item.scope, 40))}:* " if item.scope else ""
+    scope = escape(_cut(item.scope or "", 40))
+    scope = f"*{scope}:* " if scope else ""
     lead = "*Breaking:* " if item.kind == "breaking" else ""
     ref = ""
     if item.pr is not None and base:

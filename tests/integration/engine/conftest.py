@@ -106,6 +106,7 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "required": (LaneRepo("req_core"),),
     "fetch": (LaneRepo("fch_core"), LaneRepo("fch_app", ("fch-core>=1.0",))),
     "waits": (LaneRepo("wts_core"),),
+    "indexwait": (LaneRepo("idw_core", publish="tag", publish_delay=600.0),),
 }
 
 

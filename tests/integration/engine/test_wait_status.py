@@ -1,8 +1,9 @@
 """A long wait says something (issue 13, item 7): MERGE's wait names the PR's checks, their
-states and the PR, against the CI bound."""
+states and the PR, against the CI bound; PUBLISH's index wait names the publish run."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -49,3 +50,21 @@ def test_the_ci_wait_reports_each_check_its_state_and_the_pr(
     assert {name for name, _ in seen} <= {"test", "lint", *PROTECTED_CHECKS}
     elapsed = [s.elapsed for s in ci_waits]
     assert elapsed == sorted(elapsed) and elapsed[-1] < FAST_WAITS.ci_timeout
+
+
+def test_the_index_wait_reports_the_publish_run_and_its_url(
+    rig: Rig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The publish run outlasts the index bound: each poll names the run, its state, its URL."""
+    progress = Recording()
+    waits = replace(FAST_WAITS, index_timeout=2.0)
+    status, state = rig.release(rig.config("indexwait"), "idw-1", waits=waits, progress=progress)
+
+    assert status == 0, capsys.readouterr().out
+    repo = state.repos["idw_core"]
+    assert repo.index_status == "timeout" and repo.publish_run_url is not None
+    index_waits = [s for _, s in progress.statuses if s.what.endswith("from the index")]
+    assert index_waits and {s.url for s in index_waits} == {repo.publish_run_url}
+    assert {round(s.timeout, 1) for s in index_waits} == {2.0}  # the bound was set just before
+    runs = {(("release.yml", state), ("index", "not yet")) for state in ("queued", "in_progress")}
+    assert {s.states for s in index_waits} <= runs

@@ -92,6 +92,8 @@ class ErrorCode(StrEnum):
     SANDBOX_ERROR = "SANDBOX_ERROR"
     INTERRUPTED = "INTERRUPTED"
     INTERNAL = "INTERNAL"
+    # `init` (issue 13, item 9): a config is never overwritten.
+    CONFIG_EXISTS = "CONFIG_EXISTS"
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -119,6 +121,7 @@ _EXIT_STATUS: dict[ErrorCode, ExitStatus] = {
             ErrorCode.TAG_FORMAT_INVALID,
             ErrorCode.EDGE_DROPPED,
             ErrorCode.BRANCH_RULES,
+            ErrorCode.CONFIG_EXISTS,
         ],
         ExitStatus.USAGE,
     ),

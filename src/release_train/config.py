@@ -203,6 +203,16 @@ class Config(_Model):
     github_release: bool = Field(
         False, description="Also create a GitHub Release with the changelog entry."
     )
+    family_release: bool = Field(
+        False,
+        description="Once every repo of a run is released, publish the family's release note "
+        "as a GitHub Release (tag train/<run id>, at the default branch) in the central repo.",
+    )
+    family_release_repo: str | None = Field(
+        None,
+        description="The central repo (owner/name, or a name under owner) for family_release; "
+        "default: the repo running the Action (GITHUB_REPOSITORY), else [state] repo.",
+    )
 
     @field_validator("tag_format")
     @classmethod

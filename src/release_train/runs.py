@@ -387,6 +387,7 @@ def _execute(world: World, options: Options, state: RunState, sources: dict[str,
         world.store.archive(state.run_id)  # Step 4.2
     print()
     print(summary.summary_text(state), end="")
+    _family_release(world, options, state)
     result = run_result(state)
     _write_result(options, result)
     if stop.requested and state.status is not RunStatus.SUCCESS:
@@ -396,6 +397,20 @@ def _execute(world: World, options: Options, state: RunState, sources: dict[str,
         print(f"\n{resume_hint}")
         return Outcome(ExitStatus.RELEASE_FAILED, result, state)
     return Outcome(ExitStatus.OK, result, state)
+
+
+def _family_release(world: World, options: Options, state: RunState) -> None:
+    """Best effort, like the Slack summary: the family is released whatever GitHub answers."""
+    from release_train import family_release  # noqa: PLC0415 - runs only
+
+    try:
+        url = family_release.publish(world.github, world.config, options.env, state)
+    except ReleaseError as exc:
+        hint = f" ({exc.hint})" if exc.hint else ""
+        world.services.progress.warning(None, f"no family release: {exc.message}{hint}")
+        return
+    if url is not None:
+        print(f"\nFamily release: {url}")
 
 
 def _write_result(options: Options, result: SkillResult) -> None:

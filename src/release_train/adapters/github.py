@@ -326,6 +326,28 @@ class GitHub:
             repo=repo,
         )
 
+    def create_family_release(self, full_name: str, tag: str, name: str, body: str) -> str:
+        """A published release of `full_name` (`owner/repo`, any owner) at a new `tag`.
+
+        GitHub makes the tag at the default branch's head. A release of that tag already
+        there (a retried POST, or a re-run of the run's last attempt) is kept: its URL.
+        """
+        path = f"/repos/{_seg(full_name)}/releases"
+        call = Call("POST", path, "create releases", repo=full_name, expect=(422,))
+        answer = self._api.call(call, body={"tag_name": tag, "name": name, "body": body})
+        if answer.status < 400:
+            return str(answer.data["html_url"])
+        if already_exists(answer):
+            sub = f"{path}/tags/{_seg(tag)}"
+            found = self._api.call(Call("GET", sub, "read releases", repo=full_name, expect=(404,)))
+            if found.status < 400:
+                return str(found.data["html_url"])
+        raise ReleaseError(
+            ErrorCode.GITHUB_ERROR,
+            f"cannot create the family release {tag} in {full_name}: {answer.message}",
+            repo=full_name,
+        )
+
     # Workflows.
 
     def dispatch(self, repo: str, workflow: str, ref: str, inputs: Mapping[str, str]) -> None:

@@ -61,7 +61,10 @@ def finished(world: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Finish
 def test_release_result_file_is_the_model_skill_result(finished: Finished) -> None:
     result, state = finished.result, finished.rig.state(finished.run_id)
     assert list(result) == RESULT_KEYS
-    assert {k: v for k, v in result.items() if k != "details"} == {
+    assert str(result["release_note"]).startswith(
+        "## Family release `cli-1`\n\n2 of 2 repos released."
+    )
+    assert {k: v for k, v in result.items() if k not in ("details", "release_note")} == {
         "skill": "release",
         "status": "SUCCESS",
         "run_id": "cli-1",

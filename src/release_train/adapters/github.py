@@ -346,6 +346,7 @@ class GitHub:
             ErrorCode.GITHUB_ERROR,
             f"cannot create the family release {tag} in {full_name}: {answer.message}",
             repo=full_name,
+            hint="the token needs contents: write on that repo; the run's own releases stand",
         )
 
     # Workflows.

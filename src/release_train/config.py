@@ -200,6 +200,11 @@ class Config(_Model):
     github_release: bool = Field(
         False, description="Also create a GitHub Release with the changelog entry."
     )
+    lint_skip: tuple[str, ...] = Field(
+        (),
+        description="pre-commit hook ids LINT skips (pre-commit's SKIP; their repositories "
+        "are not fetched either); the run warns which hooks it skipped.",
+    )
 
     @field_validator("tag_format")
     @classmethod

@@ -92,6 +92,7 @@ class ErrorCode(StrEnum):
     SANDBOX_ERROR = "SANDBOX_ERROR"
     INTERRUPTED = "INTERRUPTED"
     INTERNAL = "INTERNAL"
+    HOOK_UNREACHABLE = "HOOK_UNREACHABLE"  # LINT: a pre-commit hook repository cannot be reached
 
     @property
     def exit_status(self) -> ExitStatus:

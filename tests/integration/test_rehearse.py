@@ -1,0 +1,113 @@
+"""`release-train rehearse`: a workspace's clones released in a sandbox, the clones untouched."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from release_train.adapters.git import git
+from release_train.config import parse_config
+from release_train.errors import ErrorCode
+from release_train.rehearsal import REPORT_DIR, rehearse, stage
+from release_train.sandbox.family import SAMPLE_FAMILY, build_family, config_text
+
+pytestmark = pytest.mark.slow
+
+SPECS = SAMPLE_FAMILY[:2]  # omnibase_spi and omnibase_core, which depends on it
+
+
+def refs_and_status(clone: Path) -> tuple[str, str, str]:
+    """What a rehearsal must leave as it found: every ref, HEAD, the working tree."""
+    refs = git(clone, "for-each-ref", "--format=%(refname) %(objectname)")
+    head = git(clone, "symbolic-ref", "-q", "HEAD", check=False) + git(clone, "rev-parse", "HEAD")
+    return refs, head, git(clone, "status", "--porcelain", "--untracked-files=all")
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """Clones of two sample repos, each with a feature branch checked out and a dirty file."""
+    dest = tmp_path / "family"
+    for clone in build_family(dest, SPECS):
+        git(clone, "checkout", "-q", "-b", "feature/wip")
+        (clone / "scratch.txt").write_text("not for release\n")
+    return dest
+
+
+def test_a_rehearsal_releases_the_clones_and_leaves_them_untouched(
+    workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = config_text(SPECS) + 'lint_skip = ["toml-parses"]\n'
+    config = parse_config(tomllib.loads(text), "test")
+    before = {r: refs_and_status(workspace / r) for r in config.repos}
+    seen: dict[str, object] = {}
+
+    def look_around(root: Path) -> None:
+        env = dict(line.split("=", 1) for line in (root / "env").read_text().splitlines())
+        url = f"{env['GITHUB_API_URL']}/repos/{config.owner}/omnibase_core/tags"
+        auth = {"Authorization": f"token {env['GITHUB_TOKEN']}"}
+        request = urllib.request.Request(url, headers=auth)  # noqa: S310 - the loopback API
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            seen["tags"] = [t["name"] for t in json.load(answer)]
+
+    status, report = rehearse(workspace, config, keep=tmp_path / "world", hold=look_around)
+
+    assert status == 0, capsys.readouterr().out
+    assert report.status == "success"
+    assert [r.repo for r in report.repos] == ["omnibase_spi", "omnibase_core"]
+    for repo in report.repos:
+        assert repo.tag_sha == repo.merge_sha is not None
+        assert f"release: {repo.repo} v{repo.new_version}" in repo.diff
+        assert repo.changelog_entry.startswith(f"## v{repo.new_version} (")
+        assert sorted(f.rsplit(".", 1)[-1] for f in repo.uploads) == ["gz", "whl"]
+        assert "LINT skipped hooks (lint_skip): toml-parses" in repo.warnings
+        assert {phase for phase, _ in repo.steps} >= {"LOCKED", "LINT", "MERGED", "PUBLISHED"}
+    core = report.repos[1]
+    assert f"omnibase-spi=={report.repos[0].new_version}" in core.diff
+    assert f"{core.repo}/v{core.new_version}" in seen["tags"]  # type: ignore[operator]
+    assert "omnibase_spi: LINT skipped hooks (lint_skip): toml-parses" in report.warnings
+    written = tmp_path / "world" / REPORT_DIR
+    assert (written / "report.md").read_text() == report.render("markdown")
+    assert json.loads((written / "report.json").read_text())["status"] == "success"
+    assert (written / "omnibase_core" / "release.diff").read_text() == core.diff
+    # The workspace is as it was: same refs, same checked-out branch, same dirty file.
+    assert {r: refs_and_status(workspace / r) for r in config.repos} == before
+
+
+def test_staging_takes_the_release_branch_as_github_has_it(workspace: Path, tmp_path: Path) -> None:
+    clone = workspace / "omnibase_spi"
+    main = git(clone, "rev-parse", "main").strip()
+    # A local main ahead of what was pushed: the rehearsal releases what GitHub has.
+    git(clone, "update-ref", "refs/remotes/origin/main", f"{main}~1")
+    config = parse_config({"owner": "o", "repos": {"omnibase_spi": {}}}, "test")
+    before = refs_and_status(clone)
+
+    staged = stage(workspace, config, tmp_path / "staging")
+
+    bare = staged["omnibase_spi"]
+    assert (
+        git(bare, "rev-parse", "refs/heads/main").strip()
+        == git(clone, "rev-parse", f"{main}~1").strip()
+    )
+    assert git(bare, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+    assert git(bare, "tag").split() == git(clone, "tag").split()
+    assert "refs/heads/feature/wip" in git(bare, "for-each-ref", "--format=%(refname)")
+    assert refs_and_status(clone) == before
+
+
+def test_a_rehearsal_refused_by_the_preflight_leaves_a_report(
+    workspace: Path, tmp_path: Path
+) -> None:
+    text = config_text(SPECS).replace("{repo}/v{version}", "rel-{version}")
+    config = parse_config(tomllib.loads(text), "test")
+
+    status, report = rehearse(workspace, config, keep=tmp_path / "world", hold=lambda _: None)
+
+    assert status == ErrorCode.PREFLIGHT_FAILED.exit_status
+    assert report.status == "refused"
+    assert report.repos == []
+    assert "PUBLISH_TRIGGER_MISMATCH" in (report.error or "")
+    assert "## Refused" in (tmp_path / "world" / REPORT_DIR / "report.md").read_text()

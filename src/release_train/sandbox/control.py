@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from release_train.adapters import command
 from release_train.adapters.git import git
 from release_train.errors import ErrorCode, ReleaseError
+from release_train.sandbox import imports
 from release_train.sandbox.cdn import IndexCdn
 from release_train.sandbox.family import OWNER, Hook, build_sample_family, config_text
 from release_train.sandbox.github import GitHubStandIn
@@ -102,6 +104,7 @@ class Sandbox:
     slack: SlackStandIn
     github: GitHubStandIn
     repos: list[str] = field(default_factory=list)
+    _read_token: str | None = None  # for the URL rewrites; made on first use
 
     @classmethod
     def start(
@@ -111,12 +114,17 @@ class Sandbox:
         owner: str = OWNER,
         family: FamilyBuilder | None = build_sample_family,
         publish_delay: float | None = None,
+        upstream_index: str | None = None,
     ) -> Sandbox:
-        """Start index, Slack and GitHub on free loopback ports and seed `family` into them."""
+        """Start index, Slack and GitHub on free loopback ports and seed `family` into them.
+
+        With `upstream_index` (a Simple API URL) the index front serves what the sandbox
+        index lacks from there: third-party packages, a real family's older releases.
+        """
         root = root.resolve()
         clear_world(root)
         index = IndexServer(root / "index", log_path=root / "logs" / "index.log")
-        cdn = IndexCdn(index)
+        cdn = IndexCdn(index, upstream=upstream_index)
         slack = SlackStandIn()
         cache_dir = root / "uv-cache"
         github = GitHubStandIn(
@@ -148,6 +156,43 @@ class Sandbox:
             # then knows what to wait for and needs no grace period for late checks.
             admin.set_ci(repo_dir.name, required=list(PROTECTED_CHECKS))
             self.repos.append(repo_dir.name)
+
+    def import_repos(
+        self,
+        clones: Mapping[str, Path],
+        *,
+        default_branches: Mapping[str, str] | None = None,
+        release_workflows: Mapping[str, str] | None = None,
+    ) -> None:
+        """Host each clone (history, every branch, every tag) as `owner/<name>`.
+
+        The default branch is `default_branches[name]`, else the branch the clone has
+        checked out; `release_workflows[name]` names the file under .github/workflows that
+        publishes (a repo's `release_workflow`, release.yml when not given). The clones
+        are only read.
+        """
+        branches = imports.default_branches(clones, default_branches)
+        workflows = dict(release_workflows or {})
+        admin = self.github.admin()
+        for name, branch in branches.items():
+            self.github.add_repo(
+                name, clones[name], default_branch=branch, workflow=workflows.get(name)
+            )
+            admin.set_ci(name, required=list(PROTECTED_CHECKS))
+            self.repos.append(name)
+
+    def github_rewrites(self) -> dict[str, str]:
+        """GitHub URL prefix -> stand-in URL of each hosted repo: apply each pair as git's
+        `url.<value>.insteadOf=<key>` (e.g. through GIT_CONFIG_COUNT/KEY/VALUE) and
+        `https://github.com/<owner>/<repo>` (ssh and `.git` spellings too) fetches from here.
+
+        The stand-in URLs carry a read-only token, since git sends no other credentials.
+        """
+        if self._read_token is None:
+            self._read_token = self.github.make_token(read_only=True)
+        host = self.github.server_url.removeprefix("http://")
+        base = f"http://x-access-token:{self._read_token}@{host}"
+        return imports.github_rewrites(self.owner, self.repos, base)
 
     def stop(self) -> None:
         """Stop every part that runs; safe to call twice."""

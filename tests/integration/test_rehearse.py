@@ -40,18 +40,18 @@ def workspace(tmp_path: Path) -> Path:
 def test_a_rehearsal_releases_the_clones_and_leaves_them_untouched(
     workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    text = config_text(SPECS) + 'lint_skip = ["toml-parses"]\n'
+    text = 'lint_skip = ["toml-parses"]\n' + config_text(SPECS)
     config = parse_config(tomllib.loads(text), "test")
     before = {r: refs_and_status(workspace / r) for r in config.repos}
     seen: dict[str, object] = {}
 
     def look_around(root: Path) -> None:
         env = dict(line.split("=", 1) for line in (root / "env").read_text().splitlines())
-        url = f"{env['GITHUB_API_URL']}/repos/{config.owner}/omnibase_core/tags"
+        url = f"{env['GITHUB_API_URL']}/repos/{config.owner}/omnibase_core/git/matching-refs/tags/"
         auth = {"Authorization": f"token {env['GITHUB_TOKEN']}"}
         request = urllib.request.Request(url, headers=auth)  # noqa: S310 - the loopback API
         with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
-            seen["tags"] = [t["name"] for t in json.load(answer)]
+            seen["tags"] = [t["ref"].removeprefix("refs/tags/") for t in json.load(answer)]
 
     status, report = rehearse(workspace, config, keep=tmp_path / "world", hold=look_around)
 

@@ -154,13 +154,13 @@ def rehearse(
     keep: Path | None = None,
     fmt: str = "text",
     upstream_index: str | None = None,
-    hold: Callable[[Path], None] | None = None,
+    hold: Callable[[Path, Report], None] | None = None,
 ) -> tuple[int, Report]:
     """Rehearse the release of `workspace`'s clones; (exit status, report).
 
     Third-party packages come from `upstream_index` (default: the index this machine's uv
-    and pip use) through the sandbox's index front. `hold` runs with the sandbox root while
-    the world still runs (`--keep`: until Ctrl-C).
+    and pip use) through the sandbox's index front. `hold` runs with the sandbox root and the report
+    while the world still runs (`--keep`: until Ctrl-C).
     """
     from release_train.sandbox.control import ENV_FILE, Sandbox, write_env  # noqa: PLC0415
     from release_train.sandbox.upstream import configured_index  # noqa: PLC0415
@@ -187,7 +187,7 @@ def rehearse(
                 "set +a`, then `release-train status`.",
                 file=sys.stderr,
             )
-            (hold or (lambda _root: _hold_until_interrupted()))(root)
+            (hold or (lambda _root, _report: _hold_until_interrupted()))(root, report)
     finally:
         world.stop()
         if keep is None:

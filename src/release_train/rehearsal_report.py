@@ -26,6 +26,17 @@ if TYPE_CHECKING:
 # The engine reports a step it applied as "done in 1.2s" (engine._step); a step whose effect
 # was already there took no time of its own.
 _DONE_IN = re.compile(r"^done in (\d+(?:\.\d+)?)s$")
+# What each step's time is spent on, for "where the time went".
+STEP_WORK = {
+    "WORKTREE": "worktree of the release branch",
+    "LOCKED": "wait for upstreams on the index, uv lock",
+    "LINT": "pre-commit",
+    "PUSHED": "git push",
+    "PR_CREATED": "open the PR",
+    "MERGED": "wait for CI, merge",
+    "TAGGED": "tag the merge commit",
+    "PUBLISHED": "release workflow (uv build, upload), wait until installable",
+}
 
 
 @dataclass(frozen=True)
@@ -46,8 +57,9 @@ class Recorder:
 
     def step(self, repo: str, phase: str, outcome: str) -> None:
         found = _DONE_IN.match(outcome)
-        with self._lock:
-            self.steps.append(StepTime(repo, phase, float(found.group(1)) if found else 0.0))
+        if phase != "DONE":  # the end of a repo, not a step
+            with self._lock:
+                self.steps.append(StepTime(repo, phase, float(found.group(1)) if found else 0.0))
         self.inner.step(repo, phase, outcome)
 
     def waiting(self, repo: str, what: str) -> None:
@@ -70,6 +82,8 @@ class RepoReport:
     repo: str
     package: str
     tier: int
+    branch: str  # the release branch the PR merged into
+    upstreams: list[str]  # same-run upstreams, released before this repo
     old_version: str
     new_version: str
     status: str
@@ -120,6 +134,10 @@ class Report:
         return text(self)
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def _warning(repo: str | None, message: str) -> str:
     return f"{repo}: {message}" if repo else message
 
@@ -156,11 +174,21 @@ def _repo_report(
         (str(p["body"]) for p in pulls if p["repo"] == repo.repo and p["number"] == repo.pr_number),
         "",
     )
+    base_branch = next(
+        (
+            str(p["base_ref"])
+            for p in pulls
+            if p["repo"] == repo.repo and p["number"] == repo.pr_number
+        ),
+        "",
+    )
     error = f"{repo.error.code} in {repo.error.step}: {repo.error.message}" if repo.error else None
     return RepoReport(
         repo=repo.repo,
         package=repo.package,
         tier=repo.tier,
+        branch=base_branch,
+        upstreams=list(repo.upstreams),
         old_version=repo.old_version,
         new_version=repo.new_version,
         status=str(repo.status),
@@ -226,11 +254,15 @@ def _fence(body: str, info: str = "") -> list[str]:
     return [f"{fence}{info}", body.rstrip("\n"), fence]
 
 
+def _by_time(report: Report) -> list[tuple[str, float]]:
+    """Steps by the seconds they took over all repos, longest first."""
+    return sorted(report.phase_seconds().items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 def _time_lines(report: Report) -> list[str]:
-    totals = report.phase_seconds()
     return [
-        f"| {phase} | {seconds:.1f} |"
-        for phase, seconds in sorted(totals.items(), key=lambda kv: -kv[1])
+        f"| {phase} | {STEP_WORK.get(phase, '')} | {seconds:.1f} |"
+        for phase, seconds in _by_time(report)
     ]
 
 
@@ -238,19 +270,19 @@ def markdown(report: Report) -> str:
     lines = [
         f"# Rehearsal `{report.run_id or '(no run)'}`",
         "",
-        f"**{md_escape(report.status)}** · {len(report.repos)} repos · "
+        f"**{md_escape(report.status)}** · {_plural(len(report.repos), 'repo')} · "
         f"wall time {report.wall_seconds:.1f}s · exit status {report.exit_status}",
         "",
     ]
     if report.error:
         lines += ["## Refused", "", *_fence(report.error), ""]
-    lines += ["## Where the time went", "", "| step | seconds |", "| --- | ---: |"]
+    lines += ["## Where the time went", "", "| step | what | seconds |", "| --- | --- | ---: |"]
     lines += [*_time_lines(report), ""]
     notes = [*report.problems, *report.warnings]
     lines += ["## Warnings", "", *([f"- {md_escape(n)}" for n in notes] or ["- (none)"]), ""]
     for repo in report.repos:
         lines += _repo_markdown(repo)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def _repo_markdown(repo: RepoReport) -> list[str]:
@@ -296,9 +328,8 @@ def text(report: Report) -> str:
     for repo in report.repos:
         files = ", ".join(repo.uploads) or "nothing uploaded"
         lines.append(f"  {repo.repo:<18} {repo.tag:<12} {files}")
-    totals = report.phase_seconds()
-    if totals:
-        shown = sorted(totals.items(), key=lambda kv: -kv[1])
+    shown = _by_time(report)
+    if shown:
         lines.append("  time by step: " + ", ".join(f"{p} {s:.1f}s" for p, s in shown))
     for note in [*report.problems, *report.warnings]:
         lines.append(f"  warning: {note}")

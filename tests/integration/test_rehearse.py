@@ -13,6 +13,7 @@ from release_train.adapters.git import git
 from release_train.config import parse_config
 from release_train.errors import ErrorCode
 from release_train.rehearsal import REPORT_DIR, rehearse, stage
+from release_train.rehearsal_report import Report
 from release_train.sandbox.family import SAMPLE_FAMILY, build_family, config_text
 
 pytestmark = pytest.mark.slow
@@ -45,7 +46,7 @@ def test_a_rehearsal_releases_the_clones_and_leaves_them_untouched(
     before = {r: refs_and_status(workspace / r) for r in config.repos}
     seen: dict[str, object] = {}
 
-    def look_around(root: Path) -> None:
+    def look_around(root: Path, _report: Report) -> None:
         env = dict(line.split("=", 1) for line in (root / "env").read_text().splitlines())
         url = f"{env['GITHUB_API_URL']}/repos/{config.owner}/omnibase_core/git/matching-refs/tags/"
         auth = {"Authorization": f"token {env['GITHUB_TOKEN']}"}
@@ -104,7 +105,9 @@ def test_a_rehearsal_refused_by_the_preflight_leaves_a_report(
     text = config_text(SPECS).replace("{repo}/v{version}", "rel-{version}")
     config = parse_config(tomllib.loads(text), "test")
 
-    status, report = rehearse(workspace, config, keep=tmp_path / "world", hold=lambda _: None)
+    status, report = rehearse(
+        workspace, config, keep=tmp_path / "world", hold=lambda _root, _report: None
+    )
 
     assert status == ErrorCode.PREFLIGHT_FAILED.exit_status
     assert report.status == "refused"

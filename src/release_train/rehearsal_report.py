@@ -182,7 +182,12 @@ def _repo_report(
         ),
         "",
     )
-    error = f"{repo.error.code} in {repo.error.step}: {repo.error.message}" if repo.error else None
+    error = None
+    if repo.error is not None:
+        found = repo.error
+        error = f"{found.code} in {found.step}: {found.message}" + (
+            f"\n{found.output}" if found.output else ""
+        )
     return RepoReport(
         repo=repo.repo,
         package=repo.package,
@@ -290,14 +295,14 @@ def _repo_markdown(repo: RepoReport) -> list[str]:
     lines = [
         f"## {md_escape(repo.repo)} {md_escape(repo.old_version)} → {md_escape(repo.new_version)}",
         "",
-        f"- status: {md_escape(repo.status)}"
-        + (f" ({md_escape(repo.error)})" if repo.error else ""),
+        f"- status: {md_escape(repo.status)}",
         f"- tag: `{repo.tag}` at `{repo.tag_sha or '-'}` (merge commit `{repo.merge_sha or '-'}`)",
         f"- PR: {repo.pr_url or '-'}; publish run: {repo.publish_run_url or '-'}",
         f"- uploaded: {', '.join(f'`{f}`' for f in repo.uploads) or '(nothing)'}",
         f"- steps: {steps or '(none)'}",
         *[f"- warning: {md_escape(w)}" for w in repo.warnings],
         "",
+        *([*_fence(repo.error), ""] if repo.error else []),
         "### Changelog entry",
         "",
         *_fence(repo.changelog_entry or "(none)", "markdown"),

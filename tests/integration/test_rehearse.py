@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 import tomllib
 import urllib.request
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from release_train.adapters.git import git
+from release_train.cli import main
 from release_train.config import parse_config
 from release_train.errors import ErrorCode
 from release_train.rehearsal import REPORT_DIR, rehearse, stage
@@ -100,17 +102,25 @@ def test_staging_takes_the_release_branch_as_github_has_it(workspace: Path, tmp_
 
 
 def test_a_rehearsal_refused_by_the_preflight_leaves_a_report(
-    workspace: Path, tmp_path: Path
+    workspace: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    text = config_text(SPECS).replace("{repo}/v{version}", "rel-{version}")
-    config = parse_config(tomllib.loads(text), "test")
+    config = tmp_path / "release-train.toml"
+    config.write_text(config_text(SPECS).replace("{repo}/v{version}", "rel-{version}"))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
 
-    status, report = rehearse(
-        workspace, config, keep=tmp_path / "world", hold=lambda _root, _report: None
+    status = main(
+        ["rehearse", "--workspace", str(workspace), "--config", str(config), "--format", "json"]
     )
 
     assert status == ErrorCode.PREFLIGHT_FAILED.exit_status
-    assert report.status == "refused"
-    assert report.repos == []
-    assert "PUBLISH_TRIGGER_MISMATCH" in (report.error or "")
-    assert "## Refused" in (tmp_path / "world" / REPORT_DIR / "report.md").read_text()
+    data = json.loads(capsys.readouterr().out)  # progress went to stderr
+    assert (data["status"], data["repos"]) == ("refused", [])
+    assert "PUBLISH_TRIGGER_MISMATCH" in data["error"]
+    # The temporary world is gone, but for its report.
+    [root] = (tmp_path / "tmp").iterdir()
+    assert [p.name for p in root.iterdir()] == [REPORT_DIR]
+    assert "## Refused" in (root / REPORT_DIR / "report.md").read_text()

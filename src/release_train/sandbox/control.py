@@ -127,9 +127,9 @@ class Sandbox:
         cdn = IndexCdn(index, upstream=upstream_index)
         slack = SlackStandIn()
         cache_dir = root / "uv-cache"
-        github = GitHubStandIn(
-            root / "github", owner=owner, publisher=make_publisher(index, cache_dir=cache_dir)
-        )
+        reads = cdn if upstream_index else None  # backends of real repos come from upstream
+        publisher = make_publisher(index, cache_dir=cache_dir, reads=reads)
+        github = GitHubStandIn(root / "github", owner=owner, publisher=publisher)
         world = cls(root, owner, index, cdn, slack, github)
         try:
             index.start()

@@ -23,7 +23,7 @@ from typing import Protocol
 
 from packaging.version import InvalidVersion, Version
 
-from release_train.adapters import command
+from release_train.adapters import command, interpreters
 from release_train.adapters.git import git
 from release_train.adapters.tools import repo_code_environment
 from release_train.errors import ErrorCode, ReleaseError
@@ -34,6 +34,13 @@ BUILD_BACKENDS: tuple[str, ...] = ("flit_core",)
 BUILD_TIMEOUT = 300.0
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold: reproducible wheels
 _NOT_IN_WHEEL = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
+
+
+class ReadIndex(Protocol):
+    """Where builds resolve their backends: anything with a Simple API URL (read when used)."""
+
+    @property
+    def simple_url(self) -> str: ...
 
 
 class Publisher(Protocol):
@@ -82,6 +89,9 @@ def build_dists(
         epoch = export_tree(git_dir, rev, source)
         env = {**uv_environment(index_url, cache_dir), "SOURCE_DATE_EPOCH": str(epoch)}
         argv = ["uv", "build", "--no-config", "--default-index", index_url]
+        python = build_python(source, index_url=index_url, repo=repo)
+        if python is not None:
+            argv += ["--python", python]
         command.run(
             [*argv, "--out-dir", str(out_dir), str(source)],
             env=env,
@@ -91,6 +101,27 @@ def build_dists(
             hint="the release workflow's build failed; see the output above",
         )
     return sorted(p for p in out_dir.iterdir() if p.name.endswith((".whl", ".tar.gz")))
+
+
+def build_python(tree: Path, *, index_url: str, repo: str) -> str | None:
+    """The interpreter for the build of `tree`: the one LOCK's discovery picks for its
+    `requires-python` (adapters/interpreters.py); None (this Python) when it names none."""
+    pyproject = tree / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+    spec = interpreters.requires_python(text)
+    if spec is None:
+        return None
+    found = interpreters.find(spec, index_url=index_url, cwd=tree)
+    if found.path is None:
+        why = f" (uv: {found.reason})" if found.reason else ""
+        raise ReleaseError(
+            ErrorCode.PUBLISH_FAILED,
+            f"no local Python satisfies requires-python {spec!r}{why}",
+            repo=repo,
+            hint="install a matching Python (`uv python install`), as the runner of the "
+            "release workflow would have one",
+        )
+    return found.path
 
 
 def check_versions(files: Sequence[Path], tag: str, *, repo: str) -> None:
@@ -139,8 +170,11 @@ def _already_there(index: IndexClient, path: Path, *, repo: str) -> bool:
 class IndexPublisher:
     """The `Publisher` of the sandbox: build the tagged commit, upload it to `index`."""
 
-    def __init__(self, index: IndexServer, *, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, index: IndexServer, *, cache_dir: Path | None = None, reads: ReadIndex | None = None
+    ) -> None:
         self.index = index
+        self.reads: ReadIndex = reads or index
         self.cache_dir = cache_dir or index.root / "uv-cache"
         self._upload_lock = threading.Lock()  # two triggers for one tag: one uploads
 
@@ -150,7 +184,7 @@ class IndexPublisher:
                 bare_repo,
                 sha,
                 Path(tmp),
-                index_url=self.index.simple_url,
+                index_url=self.reads.simple_url,
                 cache_dir=self.cache_dir,
                 repo=repo,
             )
@@ -159,8 +193,12 @@ class IndexPublisher:
                 return publish_files(self.index, files, repo=repo)
 
 
-def make_publisher(index: IndexServer, *, cache_dir: Path | None = None) -> Publisher:
-    return IndexPublisher(index, cache_dir=cache_dir)
+def make_publisher(
+    index: IndexServer, *, cache_dir: Path | None = None, reads: ReadIndex | None = None
+) -> Publisher:
+    """Build and upload to `index`; the build resolves from `reads` (an index front with an
+    upstream, for backends the sandbox does not hold) or from `index` itself."""
+    return IndexPublisher(index, cache_dir=cache_dir, reads=reads)
 
 
 def _record_hash(data: bytes) -> str:

@@ -333,6 +333,8 @@ def text(report: Report) -> str:
     for repo in report.repos:
         files = ", ".join(repo.uploads) or "nothing uploaded"
         lines.append(f"  {repo.repo:<18} {repo.tag:<12} {files}")
+        if repo.error:
+            lines.append(f"  {'':<18} error: {repo.error.splitlines()[0]}")
     shown = _by_time(report)
     if shown:
         lines.append("  time by step: " + ", ".join(f"{p} {s:.1f}s" for p, s in shown))

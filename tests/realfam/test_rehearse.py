@@ -209,10 +209,10 @@ def installable(index: str, python: Path, repo: Any, released: dict[str, Any], t
             )
 
 
-def git_sources(workspace: Path, repos: tuple[str, ...]) -> dict[str, str]:
-    """URL -> repo of each git source outside the run that LOCK (uv) has to fetch."""
+def git_sources(workspace: Path, repos: tuple[str, ...]) -> dict[str, list[str]]:
+    """URL -> repos of each git source outside the run that LOCK (uv) has to fetch."""
     names = {canonicalize_name(package_of(workspace / r)) for r in repos}
-    found = {}
+    found: dict[str, list[str]] = {}
     for repo in repos:
         pyproject = tomllib.loads((workspace / repo / "pyproject.toml").read_text())
         sources = pyproject.get("tool", {}).get("uv", {}).get("sources", {})
@@ -222,7 +222,7 @@ def git_sources(workspace: Path, repos: tuple[str, ...]) -> dict[str, str]:
                 and "git" in source
                 and canonicalize_name(name) not in names
             ):
-                found[str(source["git"])] = repo
+                found.setdefault(str(source["git"]), []).append(repo)
     return found
 
 
@@ -258,9 +258,9 @@ def test_the_real_family_rehearses_end_to_end(
     upstream = configured_index()
     if not readable(upstream):
         pytest.skip(f"the configured index {upstream} cannot be read")
-    missing = {url: repo for url, repo in git_sources(realfam, repos).items() if unreachable(url)}
+    missing = {url: names for url, names in git_sources(realfam, repos).items() if unreachable(url)}
     if missing:
-        named = ", ".join(f"{url} ({repo})" for url, repo in sorted(missing.items()))
+        named = ", ".join(f"{url} ({', '.join(names)})" for url, names in sorted(missing.items()))
         pytest.skip(f"uv lock must fetch git sources this machine cannot reach: {named}")
     # LOCK and the sandbox's build let uv discover the interpreter: this one, first on PATH
     # under its versioned name only (its bin/ would also shadow `python` for everything).

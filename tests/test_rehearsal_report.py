@@ -28,6 +28,7 @@ def sample() -> Report:
         changelog_entry="## v0.47.0 (2026-12-02)\n\n- fix: ```x```\n",
         diff='commit abc123\n+version = "0.47.0"\n',
         steps=[("LOCKED", 12.5), ("LINT", 1.0), ("PUBLISHED", 20.25)],
+        waits=[("PUBLISHED", "omnibase-core==0.47.0 to be installable from the index", 15.5)],
         warnings=["LINT skipped hooks (lint_skip): mypy"],
         error=None,
     )
@@ -69,6 +70,7 @@ def test_markdown_shows_time_warnings_and_each_release() -> None:
 - PR: http://127.0.0.1:1/OmniNode-ai/omnibase_core/pull/1; publish run: -
 - uploaded: `omnibase_core-0.47.0-py3-none-any.whl`, `omnibase_core-0.47.0.tar.gz`
 - steps: LOCKED 12.5s, LINT 1.0s, PUBLISHED 20.2s
+- waited 15.5s in PUBLISHED for omnibase-core==0.47.0 to be installable from the index
 - warning: LINT skipped hooks (lint\\_skip): mypy
 
 ### Changelog entry
@@ -115,16 +117,21 @@ def test_text_and_json() -> None:
     assert data["repos"][0]["steps"] == [["LOCKED", 12.5], ["LINT", 1.0], ["PUBLISHED", 20.25]]
 
 
-def test_the_recorder_keeps_step_times_and_warnings(capsys: object) -> None:
-    recorder = Recorder(ConsoleProgress())
-    recorder.step("a", "LOCKED", "done in 2.5s")
-    recorder.step("a", "LINT", "already there")
+def test_the_recorder_keeps_step_times_waits_and_warnings() -> None:
+    now = iter([10.0, 14.5, 20.0, 21.0])
+    recorder = Recorder(ConsoleProgress(), clock=lambda: next(now))
+    recorder.step("a", "LOCKED", "done in 2.5s")  # 10.0
+    recorder.waiting("a", "b==1.0 to be installable")  # 14.5
+    recorder.step("a", "PUBLISHED", "already there")  # 20.0
     recorder.step("a", "DONE", "1.0 -> 1.1")
     recorder.warning("a", "LINT skipped hooks (lint_skip): x")
     recorder.warning(None, "family-wide")
 
     assert [(s.repo, s.phase, s.seconds) for s in recorder.steps] == [
         ("a", "LOCKED", 2.5),
-        ("a", "LINT", 0.0),
+        ("a", "PUBLISHED", 0.0),
+    ]
+    assert [(w.phase, w.what, w.seconds) for w in recorder.waits] == [
+        ("PUBLISHED", "b==1.0 to be installable", 5.5)
     ]
     assert recorder.warnings == [("a", "LINT skipped hooks (lint_skip): x"), (None, "family-wide")]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,23 +48,42 @@ class StepTime:
     seconds: float
 
 
+@dataclass(frozen=True)
+class WaitTime:
+    repo: str
+    phase: str  # the step that waited
+    what: str
+    seconds: float
+
+
 @dataclass
 class Recorder:
-    """A Progress that passes everything on and keeps the warnings and the step times."""
+    """A Progress that passes everything on and keeps the warnings, step times and waits.
+
+    A wait lasts from the engine saying what it waits for to the end of that step.
+    """
 
     inner: Progress
+    clock: Callable[[], float] = time.monotonic
     warnings: list[tuple[str | None, str]] = field(default_factory=list)
     steps: list[StepTime] = field(default_factory=list)
+    waits: list[WaitTime] = field(default_factory=list)
+    _open: dict[str, list[tuple[str, float]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def step(self, repo: str, phase: str, outcome: str) -> None:
         found = _DONE_IN.match(outcome)
-        if phase != "DONE":  # the end of a repo, not a step
-            with self._lock:
+        now = self.clock()
+        with self._lock:
+            for what, since in self._open.pop(repo, []):
+                self.waits.append(WaitTime(repo, phase, what, round(now - since, 1)))
+            if phase != "DONE":  # the end of a repo, not a step
                 self.steps.append(StepTime(repo, phase, float(found.group(1)) if found else 0.0))
         self.inner.step(repo, phase, outcome)
 
     def waiting(self, repo: str, what: str) -> None:
+        with self._lock:
+            self._open.setdefault(repo, []).append((what, self.clock()))
         self.inner.waiting(repo, what)
 
     def note(self, repo: str | None, message: str) -> None:
@@ -97,6 +118,7 @@ class RepoReport:
     changelog_entry: str
     diff: str
     steps: list[tuple[str, float]]
+    waits: list[tuple[str, str, float]]  # (step, what it waited for, seconds)
     warnings: list[str]
     error: str | None
 
@@ -207,6 +229,7 @@ def _repo_report(
         changelog_entry=changelog_entry(bare, sha) if sha else "",
         diff=diff,
         steps=[(s.phase, s.seconds) for s in recorder.steps if s.repo == repo.repo],
+        waits=[(w.phase, w.what, w.seconds) for w in recorder.waits if w.repo == repo.repo],
         warnings=[m for r, m in recorder.warnings if r == repo.repo],
         error=error,
     )
@@ -300,6 +323,10 @@ def _repo_markdown(repo: RepoReport) -> list[str]:
         f"- PR: {repo.pr_url or '-'}; publish run: {repo.publish_run_url or '-'}",
         f"- uploaded: {', '.join(f'`{f}`' for f in repo.uploads) or '(nothing)'}",
         f"- steps: {steps or '(none)'}",
+        *[
+            f"- waited {sec:.1f}s in {phase} for {md_escape(what)}"
+            for phase, what, sec in repo.waits
+        ],
         *[f"- warning: {md_escape(w)}" for w in repo.warnings],
         "",
         *([*_fence(repo.error), ""] if repo.error else []),

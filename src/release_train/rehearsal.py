@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -141,10 +142,19 @@ def _output_to(fmt: str) -> Iterator[None]:
 
 
 def _hold_until_interrupted() -> None:
-    """`--keep`: the world lives in this process, so it serves until Ctrl-C."""
-    with contextlib.suppress(KeyboardInterrupt):
-        while True:
-            time.sleep(3600)
+    """`--keep`: the world lives in this process, so it serves until Ctrl-C (or SIGTERM);
+    either way the caller then stops every part of it."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def rehearse(

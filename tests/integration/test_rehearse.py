@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import tempfile
+import time
 import tomllib
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -124,3 +130,37 @@ def test_a_rehearsal_refused_by_the_preflight_leaves_a_report(
     [root] = (tmp_path / "tmp").iterdir()
     assert [p.name for p in root.iterdir()] == [REPORT_DIR]
     assert "## Refused" in (root / REPORT_DIR / "report.md").read_text()
+
+
+def test_keep_serves_the_world_until_sigterm(workspace: Path, tmp_path: Path) -> None:
+    config = tmp_path / "release-train.toml"
+    config.write_text(config_text(SPECS).replace("{repo}/v{version}", "rel-{version}"))
+    world = tmp_path / "world"
+    argv = [
+        "rehearse",
+        "--workspace",
+        str(workspace),
+        "--config",
+        str(config),
+        "--keep",
+        str(world),
+    ]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    with subprocess.Popen(
+        [sys.executable, "-m", "release_train", *argv],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        deadline = time.monotonic() + 120
+        while not (world / "env").is_file() and proc.poll() is None:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        served = dict(line.split("=", 1) for line in (world / "env").read_text().splitlines())
+        with urllib.request.urlopen(served["GITHUB_API_URL"] + "/", timeout=10) as answer:  # noqa: S310
+            assert answer.status == 200  # the world still runs after the report
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == ErrorCode.PREFLIGHT_FAILED.exit_status
+    with pytest.raises(urllib.error.URLError, match="Connection refused"):
+        urllib.request.urlopen(served["GITHUB_API_URL"] + "/", timeout=5)  # noqa: S310
+    assert (world / REPORT_DIR / "report.md").is_file()

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release_train import __version__, runs
-from release_train.config import Config, FailurePolicy, load_config
+from release_train.config import CONFIG_FILE, Config, FailurePolicy, load_config
 from release_train.console import ConsoleProgress
 from release_train.core import render
 from release_train.core.problems import errors, preflight_failed
@@ -219,26 +219,34 @@ def cmd_resume(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from release_train.core import summary  # noqa: PLC0415 - a run's state
+    from release_train.core import history, summary  # noqa: PLC0415 - a run's state
     from release_train.core.state import run_result  # noqa: PLC0415
 
     config = _config(args)
-    options = runs.Options()
+    options = runs.Options(config_path=args.config)
     store = runs.store_for(config, options.env)
     if args.run_id is None:
-        listed = store.runs()
-        for run_id, archived in listed:
-            print(f"{run_id}{'  (archived)' if archived else ''}")
-        if not listed:
-            print(f"no runs in {store.describe()}")
+        if args.format == "markdown":
+            raise ReleaseError(
+                ErrorCode.USAGE,
+                "the run list has text and JSON formats",
+                hint="use --format text or json, or give a RUN_ID for its Markdown summary",
+            )
+        listing = runs.list_runs(store)
+        json_text = listing.model_dump_json(indent=2) + "\n"
+        sys.stdout.write(json_text if args.format == "json" else history.runs_text(listing))
         return ExitStatus.OK
-    state, archived, location = runs.load_run(store, validate_run_id(args.run_id))
+    run_id = validate_run_id(args.run_id)
+    state, archived, location = runs.load_run(store, run_id)
     if args.format == "json":
         sys.stdout.write(run_result(state).model_dump_json(indent=2) + "\n")
     elif args.format == "markdown":
         sys.stdout.write(summary.summary_markdown(state))
     else:
-        sys.stdout.write(summary.status_text(state, archived=archived, location=location))
+        resume = options.resume_command(run_id)
+        sys.stdout.write(
+            history.run_text(state, archived=archived, location=location, resume=resume)
+        )
     return ExitStatus.OK
 
 
@@ -298,6 +306,31 @@ def cmd_sample_family(args: argparse.Namespace) -> int:
     print(f"sample family written to {dest}")
     print(f"try: release-train plan --config {dest}/release-train.toml --workspace {dest}")
     return ExitStatus.OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from release_train import scaffold  # noqa: PLC0415 - init only
+
+    request = scaffold.InitRequest(
+        args.out or Path(CONFIG_FILE), args.workspace, args.owner, args.repos
+    )
+    sys.stdout.write(scaffold.init(request, dict(os.environ)))
+    return ExitStatus.OK
+
+
+def _init_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    init = sub.add_parser("init", help="write a release-train.toml for a workspace or GitHub repos")
+    init.add_argument(
+        "--workspace", type=Path, help="directory with one clone per repo (read only)"
+    )
+    init.add_argument(
+        "--owner", help="GitHub organisation or user (default: from the clones' origin)"
+    )
+    init.add_argument("--repos", metavar="A,B,C", help="API mode: the repos of --owner to read")
+    init.add_argument(
+        "--out", type=Path, metavar="FILE", help=f"where to write (default: ./{CONFIG_FILE})"
+    )
+    init.set_defaults(handler=cmd_init)
 
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
@@ -395,6 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
         "action", help="the GitHub Action's entry point (reads the INPUT_* variables)"
     )
     action.set_defaults(handler=cmd_action)
+
+    _init_parser(sub)
 
     family = sub.add_parser("sample-family", help="write the six-repo sample family to DIR")
     family.add_argument("dir", type=Path)

@@ -92,6 +92,8 @@ class ErrorCode(StrEnum):
     SANDBOX_ERROR = "SANDBOX_ERROR"
     INTERRUPTED = "INTERRUPTED"
     INTERNAL = "INTERNAL"
+    # `init` (issue 13, item 9): a config is never overwritten.
+    CONFIG_EXISTS = "CONFIG_EXISTS"
     HOOK_UNREACHABLE = "HOOK_UNREACHABLE"  # LINT: a pre-commit hook repository cannot be reached
 
     @property
@@ -120,6 +122,7 @@ _EXIT_STATUS: dict[ErrorCode, ExitStatus] = {
             ErrorCode.TAG_FORMAT_INVALID,
             ErrorCode.EDGE_DROPPED,
             ErrorCode.BRANCH_RULES,
+            ErrorCode.CONFIG_EXISTS,
         ],
         ExitStatus.USAGE,
     ),

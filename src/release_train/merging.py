@@ -131,9 +131,10 @@ def wait_for_checks(ctx: RepoContext, sha: str) -> None:
 
 def _failed(ctx: RepoContext, sha: str, state: ChecksState) -> ReleaseError:
     failed = state.failed[0]
+    said = f" ({failed.detail})" if failed.detail else ""
     return ReleaseError(
         ErrorCode.CI_FAILED,
-        f"check {failed.name!r} failed on {sha[:12]}",
+        f"check {failed.name!r} failed on {sha[:12]}{said}",
         repo=ctx.name,
         hint=f"see {failed.url or ctx.repo.pr_url}; re-run the check once the cause "
         "is fixed, then resume (only the release commit is ever merged)",

@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -44,6 +44,8 @@ class CheckInfo:
     name: str
     state: CheckState
     url: str | None
+    # What the remote said: a check run's conclusion, or a status's state and description.
+    detail: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -415,14 +417,17 @@ def _check_run(data: Mapping[str, Any]) -> CheckInfo:
     else:
         state = "success" if data.get("conclusion") in PASSED else "failure"
     url = data.get("html_url") or data.get("details_url")
-    return CheckInfo(str(data["name"]), state, str(url) if url else None)
+    conclusion = data.get("conclusion")
+    detail = f"conclusion {conclusion}" if conclusion else None
+    return CheckInfo(str(data["name"]), state, str(url) if url else None, detail)
 
 
 def _status(data: Mapping[str, Any]) -> CheckInfo:
     raw = data["state"]
     state: CheckState = "failure" if raw not in ("success", "pending") else raw
     url = data.get("target_url")
-    return CheckInfo(str(data["context"]), state, str(url) if url else None)
+    said = ": ".join(str(part) for part in (raw, data.get("description")) if part)
+    return CheckInfo(str(data["context"]), state, str(url) if url else None, f"status {said}")
 
 
 def _overall(checks: list[CheckInfo]) -> Literal["success", "pending", "failure", "none"]:

@@ -11,6 +11,7 @@ pages merge the sandbox's files with the upstream's (`sandbox/upstream.py`).
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -26,6 +27,7 @@ from release_train.sandbox.index import IndexServer, dist_name_version
 from release_train.sandbox.service import HttpService
 
 PROXY_TIMEOUT = 30.0
+UPSTREAM_TTL = 300.0  # seconds an upstream project page is served from memory
 ADMIN_PATH = "/_sandbox/index"
 
 
@@ -46,6 +48,10 @@ class IndexCdn(HttpService):
         self.upstream = upstream
         self.lag = lag
         self.clock = clock
+        # project -> (fetched at, page or None): `uv lock` of six real repos asks for the
+        # same few hundred third-party pages again and again; the upstream's seldom change.
+        self._upstream_pages: dict[str, tuple[float, str | None]] = {}
+        self._cache_lock = threading.Lock()
         super().__init__()
 
     @property
@@ -82,11 +88,22 @@ class IndexCdn(HttpService):
         ]
         assert self.upstream is not None  # noqa: S101 - only called with an upstream
         remote_url = world.project_url(self.upstream, name)
-        remote_text = world.fetch_page(remote_url)
+        remote_text = self._upstream_page(name, remote_url)
         if local_text is None and remote_text is None:
             return None
         links = world.merge(local, world.page_links(remote_url, remote_text or ""))
         return world.render_page(name, links)
+
+    def _upstream_page(self, name: str, url: str) -> str | None:
+        now = self.clock()
+        with self._cache_lock:
+            cached = self._upstream_pages.get(name)
+        if cached is not None and now - cached[0] < UPSTREAM_TTL:
+            return cached[1]
+        text = world.fetch_page(url)
+        with self._cache_lock:
+            self._upstream_pages[name] = (now, text)
+        return text
 
     def release_json(self, project: str, version: str | None) -> dict[str, Any] | None:
         """PyPI's JSON API for `project` (its latest version, or `version`), or None."""

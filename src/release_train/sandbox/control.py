@@ -255,6 +255,8 @@ class Sandbox:
             },
             "index_pid": self.index.pid,
             "env": self.env,
+            "upstream_index": self.cdn.upstream,
+            "github_rewrites": self.github_rewrites(),
         }
 
 
@@ -335,8 +337,21 @@ def running_pid(root: Path) -> int | None:
     return found[0] if b"release_train.sandbox.serve" in cmdline else None
 
 
-def up(root: Path, *, seed: bool = True, timeout: float = 300.0) -> dict[str, str]:
-    """Start the world detached from this process; return its environment once ready."""
+def up(
+    root: Path,
+    *,
+    seed: bool = True,
+    timeout: float = 300.0,
+    upstream_index: str | None = None,
+    clones: Mapping[str, Path] | None = None,
+    default_branches: Mapping[str, str] | None = None,
+    release_workflows: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Start the world detached from this process; return its environment once ready.
+
+    `clones` etc. are `Sandbox.import_repos`'s: a rehearsal's world that stays up (its
+    `sandbox.json` holds `github_rewrites` too).
+    """
     root = root.resolve()
     pid = running_pid(root)
     if pid is not None:
@@ -349,6 +364,13 @@ def up(root: Path, *, seed: bool = True, timeout: float = 300.0) -> dict[str, st
     log_path = root / "logs" / "serve.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "release_train.sandbox.serve", "--dir", str(root), "--detach"]
+    argv += ["--upstream-index", upstream_index] if upstream_index else []
+    for flag, pairs in (
+        ("--import", {name: str(path) for name, path in (clones or {}).items()}),
+        ("--default-branch", default_branches or {}),
+        ("--release-workflow", release_workflows or {}),
+    ):
+        argv += [arg for name in sorted(pairs) for arg in (flag, f"{name}={pairs[name]}")]
     with log_path.open("ab") as log:
         # The sanctioned direct Popen: a server that outlives this command, in its own
         # session so that `down` can find and stop all of it. It forks and exits at once.

@@ -2,9 +2,10 @@
 
 Builds see only the sandbox index (no config files, no inherited index variables, an
 isolated uv cache), so they work offline and prove that the index holds everything a
-release needs. `SOURCE_DATE_EPOCH` is the commit time, which makes a rebuild of the same
-commit byte-identical: a publish that is retried, or raced by a second trigger for the
-same tag, finds its own files on the index by digest and is done.
+release needs; a rehearsal's sandbox reads through its index front, whose upstream has
+the real repos' build backends. `SOURCE_DATE_EPOCH` is the commit time, which makes a
+rebuild of the same commit byte-identical: a publish that is retried, or raced by a
+second trigger for the same tag, finds its own files on the index by digest and is done.
 """
 
 from __future__ import annotations

@@ -116,7 +116,9 @@ def test_status_without_a_run_id_lists_the_runs(finished: Finished) -> None:
     done = finished.rig.main("status", config=finished.config)
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "cli-1  (archived)\n"
+    [row] = [line for line in done.stdout.splitlines() if line.startswith("  cli-1 ")]
+    assert row.split()[:2] == ["cli-1", "success"]
+    assert row.split()[2] == "(archived)"
 
 
 def test_status_of_a_run_shows_where_every_repo_is(finished: Finished) -> None:

@@ -13,9 +13,12 @@ import pytest
 
 from release_train.adapters import interpreters
 from release_train.adapters.git import git
+from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox import upstream
-from release_train.sandbox.control import Sandbox
+from release_train.sandbox.builder import Change, RepoBuilder
+from release_train.sandbox.control import Sandbox, down, read_state, up
 from release_train.sandbox.github.client import SandboxAdmin
+from release_train.sandbox.index import free_port
 from tests.integration.sandbox.test_github_fixtures import auth_env, wait_for
 from tests.realfam.family import REALFAM
 
@@ -83,6 +86,30 @@ def test_default_branches_override_the_checked_out_branch(world: Sandbox, spi_cl
 
     snapshot = SandboxAdmin(world.github.admin_url).snapshot()
     assert snapshot["repos"][SPI]["default_branch"] == "main"
+
+
+def test_local_branches_win_over_the_tracked_ones_and_a_detached_head_is_refused(
+    world: Sandbox, tmp_path: Path
+) -> None:
+    upstream_repo = RepoBuilder(tmp_path / "upstream" / "lib").init()
+    upstream_repo.commit([Change("feat: first", {"README.md": "# lib\n"})])
+    git(upstream_repo.path, "branch", "feature")
+    clone = tmp_path / "workspace" / "lib"
+    git(tmp_path, "clone", "-q", str(upstream_repo.path), str(clone))
+    identity = ("-c", "user.name=dev", "-c", "user.email=dev@example.invalid")
+    git(clone, *identity, "commit", "-q", "--allow-empty", "-m", "fix: local work, unpushed")
+    local_main = git(clone, "rev-parse", "HEAD").strip()
+
+    world.import_repos({"lib": clone})
+
+    branches = SandboxAdmin(world.github.admin_url).snapshot()["repos"]["lib"]["branches"]
+    feature = git(upstream_repo.path, "rev-parse", "feature").strip()
+    assert branches == {"feature": feature, "main": local_main}
+    git(clone, "checkout", "-q", "--detach")
+    with pytest.raises(ReleaseError) as raised:
+        world.import_repos({"lib2": clone})
+    assert raised.value.code is ErrorCode.SANDBOX_ERROR
+    assert "detached HEAD" in raised.value.message
 
 
 def test_a_v_tag_starts_the_repos_release_workflow_and_a_repo_tag_does_not(
@@ -191,3 +218,32 @@ def test_a_release_tag_of_the_real_repo_builds_it_and_it_installs_with_its_upstr
     versions = {p["name"]: p["version"] for p in json.loads(listed.stdout)}
     assert versions["omnibase-spi"] == "0.24.0"
     assert versions["omnibase-core"].startswith("0.46.")
+
+
+def test_up_keeps_an_imported_world_running_with_its_rewrites(
+    spi_clone: Path, tmp_path: Path
+) -> None:
+    root = tmp_path / "kept"
+    dead_upstream = f"http://127.0.0.1:{free_port()}/simple/"
+    try:
+        env = up(
+            root,
+            seed=False,
+            upstream_index=dead_upstream,
+            clones={SPI: spi_clone},
+            default_branches={SPI: "main"},
+        )
+        state = read_state(root)
+        assert state is not None
+        assert (state["repos"], state["upstream_index"]) == ([SPI], dead_upstream)
+        rewrites = state["github_rewrites"]
+        stand_in = rewrites[f"https://github.com/{OWNER}/{SPI}"]
+        heads = _refs(stand_in, tmp_path)
+        assert sorted(r for r in heads if r.startswith("refs/heads/")) == [
+            "refs/heads/dev",
+            "refs/heads/main",
+        ]
+        snapshot = SandboxAdmin(env["SANDBOX_ADMIN_URL"]).snapshot()
+        assert snapshot["repos"][SPI]["default_branch"] == "main"
+    finally:
+        down(root)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from release_train.sandbox import upstream
-from release_train.sandbox.cdn import IndexCdn
+from release_train.sandbox.cdn import UPSTREAM_TTL, IndexCdn
 from release_train.sandbox.index import IndexServer, free_port
 
 from .conftest import valid_wheel
@@ -167,3 +167,21 @@ def test_the_front_serves_a_real_project_from_the_machines_index(index_server: I
     names = [link.filename for link in links]
     assert "packaging-24.0-py3-none-any.whl" in names
     assert all(link.url.startswith(("http://", "https://", "file://")) for link in links)
+
+
+def test_upstream_pages_are_kept_for_a_while_and_then_asked_again(
+    index_server: IndexServer, world_index: IndexServer, tmp_path: Path
+) -> None:
+    now = [1000.0]
+    with IndexCdn(index_server, upstream=world_index.simple_url, clock=lambda: now[0]) as cdn:
+        page = f"{cdn.simple_url}third-party/"
+        assert len(upstream.page_links(page, _page(page))) == 1
+        world_index.upload([valid_wheel(tmp_path / "later", "third_party", "2.0")])
+
+        now[0] += UPSTREAM_TTL - 1
+        assert len(upstream.page_links(page, _page(page))) == 1
+        now[0] += 2
+        assert [link.filename for link in upstream.page_links(page, _page(page))] == [
+            "third_party-1.0-py3-none-any.whl",
+            "third_party-2.0-py3-none-any.whl",
+        ]

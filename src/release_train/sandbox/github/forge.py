@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING, Protocol
 from packaging.version import InvalidVersion, Version
 
 from release_train.errors import ErrorCode, ReleaseError
-from release_train.sandbox.github import ci, workflows
+from release_train.sandbox.github import ci, queue, workflows
 from release_train.sandbox.github.api import not_found
 from release_train.sandbox.github.bare import BareRepo
 from release_train.sandbox.github.model import RepoRecord, Store, TokenRecord
 from release_train.sandbox.github.shapes import Urls
 
 if TYPE_CHECKING:
+    from release_train.sandbox.github.queue import QueueRunner
     from release_train.sandbox.github.workflows import WorkflowRunner
 
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -52,6 +53,7 @@ class Forge:
         self.store = Store(root / "github-state.json")
         self.urls = Urls("", "", owner)
         self.runner: WorkflowRunner | None = None
+        self.queues: QueueRunner | None = None
         self.repos = {name: BareRepo(self.bare_path(name)) for name in self.store.state.repos}
 
     def bare_path(self, name: str) -> Path:
@@ -130,6 +132,9 @@ class Forge:
             for pr in moved:
                 pr.head_sha = sha
                 pr.updated_at = now
+                entry = queue.entry_of(self, name, pr.number)
+                if entry is not None and entry.head_sha != sha:  # GitHub dequeues on a push
+                    queue.remove(self, entry, queue.HEAD_CHANGED, "github")
         if moved and run_ci:
             ci.start(self, name, sha)
 

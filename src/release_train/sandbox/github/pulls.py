@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from release_train.sandbox.github import ci
+from release_train.sandbox.github import access, ci, queue
 from release_train.sandbox.github.api import (
     ApiError,
     Reply,
@@ -15,14 +15,17 @@ from release_train.sandbox.github.api import (
     route,
     validation_failed,
 )
-from release_train.sandbox.github.bare import BOT_EMAIL, BOT_NAME, BareRepo, Person
-from release_train.sandbox.github.model import MergeRecord, PullRecord, RepoRecord
-from release_train.sandbox.github.shapes import JSON, full_repo, iso, node_id, user, user_id
+from release_train.sandbox.github.bare import BareRepo
+from release_train.sandbox.github.merges import merge_commit, record_merge
+from release_train.sandbox.github.model import PullRecord, RepoRecord
+from release_train.sandbox.github.shapes import JSON, full_repo, iso, node_id, user
 
 if TYPE_CHECKING:
     from release_train.sandbox.github.forge import Forge
 
 MERGE_METHODS = ("merge", "squash", "rebase")
+# GitHub's answer to a REST merge into a branch whose ruleset requires a merge queue (405).
+QUEUE_REQUIRED = "Repository rule violations found\n\nChanges must be made through the merge queue"
 
 
 def _side(forge: Forge, record: RepoRecord, ref: str, sha: str, pushed: float) -> JSON:
@@ -255,6 +258,9 @@ def update_pull(forge: Forge, req: Request) -> Reply:
         reopened = False
         if state == "closed" and pr.state == "open":
             pr.state, pr.closed_at = "closed", time.time()
+            entry = queue.entry_of(forge, pr.repo, pr.number)
+            if entry is not None:
+                queue.remove(forge, entry, queue.CLOSED, req.token.login)
         elif state == "open" and pr.state == "closed" and not pr.merged:
             pr.state, pr.closed_at, reopened = "open", None, True
             pr.head_sha = bare.resolve(f"refs/heads/{pr.head_ref}") or pr.head_sha
@@ -293,6 +299,9 @@ def merge_pull(forge: Forge, req: Request) -> Reply:
     with forge.watching(pr.repo, req.token):
         if pr.state != "open":
             raise ApiError(405, "Pull Request is not mergeable")
+        rules = access.stored_rules(forge, pr.repo, pr.base_ref)
+        if any(rule["type"] == "merge_queue" for rule in rules):
+            raise ApiError(405, QUEUE_REQUIRED)
         head = bare.resolve(f"refs/heads/{pr.head_ref}") or pr.head_sha
         expected = req.json_field("sha")
         if expected is not None and expected != head:
@@ -314,44 +323,15 @@ def _write_merge(
 ) -> str:
     base_ref = f"refs/heads/{pr.base_ref}"
     base = bare.resolve(base_ref)
-    tree = bare.merge_tree(base, head) if base else None
-    if base is None or tree is None:
+    title, body = req.json_field("commit_title"), req.json_field("commit_message")
+    sha = merge_commit(
+        forge, pr, bare, base, head, method=method, login=req.token.login, title=title, body=body
+    )
+    if base is None or sha is None:
         raise ApiError(405, "Merge conflict")
-    now = int(time.time())
-    login = req.token.login
-    author = Person(login, f"{user_id(login)}+{login}@users.noreply.github.com", now)
-    committer = Person(BOT_NAME, BOT_EMAIL, now)
-    if method == "squash":
-        title = req.json_field("commit_title") or f"{pr.title} (#{pr.number})"
-        default = bare.git("log", "--reverse", "--format=* %B", f"{base}..{head}").strip()
-        parents = [base]
-    else:
-        title = req.json_field("commit_title") or (
-            f"Merge pull request #{pr.number} from {forge.owner}/{pr.head_ref}"
-        )
-        default = pr.title
-        parents = [base, head]
-    body = req.json_field("commit_message")
-    message = f"{title}\n\n{default if body is None else body}".rstrip() + "\n"
-    sha = bare.commit_tree(tree, parents, message, author, committer)
     if not bare.update_ref(base_ref, sha, base):
         raise ApiError(409, "Base branch was modified. Review and try the merge again.")
-    with forge.store.lock:
-        pr.state, pr.merged, pr.merged_by = "closed", True, login
-        pr.merged_at = pr.closed_at = pr.updated_at = float(now)
-        pr.merge_commit_sha, pr.head_sha = sha, head
-        forge.store.state.merges.append(
-            MergeRecord(
-                repo=pr.repo,
-                number=pr.number,
-                method=method,
-                base_ref=pr.base_ref,
-                base_before=base,
-                head_sha=head,
-                sha=sha,
-                at=float(now),
-            )
-        )
+    record_merge(forge, pr, req.token.login, method, base=base, head=head, sha=sha)
     return sha
 
 

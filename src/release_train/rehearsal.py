@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -29,12 +28,11 @@ from release_train.core import render
 from release_train.core.problems import errors, preflight_failed
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.preflight_access import with_access_problems
-from release_train.rehearsal_report import Recorder, Report, collect, write_report
+from release_train.rehearsal_report import Recorder, Report, World, collect, write_report
 
 if TYPE_CHECKING:
     from release_train.context import Progress
     from release_train.core.plan import Plan
-    from release_train.sandbox.control import Sandbox
 
 STAGING_DIR = "import"  # under the sandbox root: the copies the stand-in imports
 REPORT_DIR = "report"
@@ -141,20 +139,43 @@ def _output_to(fmt: str) -> Iterator[None]:
         yield
 
 
-def _hold_until_interrupted() -> None:
-    """`--keep`: the world lives in this process, so it serves until Ctrl-C (or SIGTERM);
-    either way the caller then stops every part of it."""
+@dataclass(frozen=True)
+class Imported:
+    """What the train needs of a started world: its environment, its URL rewrites, and how
+    to stop it (nothing, for a `--keep` world that stays up detached)."""
 
-    def stop(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
+    world: World
+    rewrites: dict[str, str]
+    stop: Callable[[], None]
 
-    previous = signal.signal(signal.SIGTERM, stop)
+
+def start_world(
+    root: Path, config: Config, staged: dict[str, Path], upstream: str, *, keep: bool
+) -> Imported:
+    """A sandbox with the staged repos: in this process, or (`keep`) detached from it."""
+    from release_train.sandbox import control  # noqa: PLC0415 - the sandbox only when asked
+
+    branches = {repo: config.branch_of(repo) for repo in staged}
+    workflows = {repo: config.repos[repo].release_workflow for repo in staged}
+    if keep:
+        env = control.up(
+            root,
+            seed=False,
+            upstream_index=upstream,
+            clones=staged,
+            default_branches=branches,
+            release_workflows=workflows,
+            owner=config.owner,
+        )
+        rewrites = dict((control.read_state(root) or {}).get("github_rewrites", {}))
+        return Imported(World(root, config.owner, env), rewrites, lambda: None)
+    sandbox = control.Sandbox.start(root, owner=config.owner, family=None, upstream_index=upstream)
     try:
-        with contextlib.suppress(KeyboardInterrupt):
-            while True:
-                time.sleep(3600)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        sandbox.import_repos(staged, default_branches=branches, release_workflows=workflows)
+    except BaseException:
+        sandbox.stop()
+        raise
+    return Imported(World(root, config.owner, sandbox.env), sandbox.github_rewrites(), sandbox.stop)
 
 
 def rehearse(
@@ -164,54 +185,52 @@ def rehearse(
     keep: Path | None = None,
     fmt: str = "text",
     upstream_index: str | None = None,
-    hold: Callable[[Path, Report], None] | None = None,
 ) -> tuple[int, Report]:
     """Rehearse the release of `workspace`'s clones; (exit status, report).
 
     Third-party packages come from `upstream_index` (default: the index this machine's uv
-    and pip use) through the sandbox's index front. `hold` runs with the sandbox root and the report
-    while the world still runs (`--keep`: until Ctrl-C).
+    and pip use) through the sandbox's index front. With `keep` the world stays up in that
+    directory, detached, until `release-train sandbox down --dir` stops it.
     """
-    from release_train.sandbox.control import ENV_FILE, Sandbox, write_env  # noqa: PLC0415
+    from release_train.sandbox import control  # noqa: PLC0415 - the sandbox only when asked
     from release_train.sandbox.upstream import configured_index  # noqa: PLC0415
 
     started = time.monotonic()
     root = keep.resolve() if keep else Path(tempfile.mkdtemp(prefix="release-train-rehearsal-"))
+    staged = stage(workspace, config, root / STAGING_DIR)
     with _output_to(fmt):
         print(f"Starting the sandbox in {root} (GitHub, package index and Slack stand-ins) ...")
-        upstream = upstream_index or configured_index()
-        world = Sandbox.start(root, owner=config.owner, family=None, upstream_index=upstream)
+        imported = start_world(
+            root, config, staged, upstream_index or configured_index(), keep=keep is not None
+        )
+        print(f"  {len(staged)} repos imported in {time.monotonic() - started:.1f}s\n")
     try:
         with _output_to(fmt):
-            report = _rehearse_in(world, workspace, config, started)
+            report = _train(imported, config, started)
         write_report(report, root / REPORT_DIR)
-        sys.stdout.write(report.render(fmt))
-        print(
-            f"\nReport: {root / REPORT_DIR / 'report.md'}",
-            file=sys.stderr if fmt != "text" else sys.stdout,
-        )
+    except BaseException:
         if keep is not None:
-            write_env(root / ENV_FILE, world.env)
-            print(
-                f"The sandbox runs in {root} until Ctrl-C: `cd {root} && set -a && . ./env && "
-                "set +a`, then `release-train status`.",
-                file=sys.stderr,
-            )
-            (hold or (lambda _root, _report: _hold_until_interrupted()))(root, report)
+            control.down(root)  # a rehearsal that broke leaves no world behind
+        raise
     finally:
-        world.stop()
+        imported.stop()
         if keep is None:
             _remove_world(root)
+    sys.stdout.write(report.render(fmt))
+    notes = sys.stderr if fmt != "text" else sys.stdout
+    print(f"\nReport: {root / REPORT_DIR / 'report.md'}", file=notes)
+    if keep is not None:
+        print(
+            f"The sandbox still runs in {root}: `cd {root} && set -a && . ./env && set +a`, "
+            f"then `release-train status`; stop it with `release-train sandbox down --dir {root}`.",
+            file=notes,
+        )
     return report.exit_status, report
 
 
-def _rehearse_in(world: Sandbox, workspace: Path, config: Config, started: float) -> Report:
-    staged = stage(workspace, config, world.root / STAGING_DIR)
-    branches = {repo: config.branch_of(repo) for repo in staged}
-    workflows = {repo: config.repos[repo].release_workflow for repo in staged}
-    world.import_repos(staged, default_branches=branches, release_workflows=workflows)
-    print(f"  imported {len(staged)} repos in {time.monotonic() - started:.1f}s\n")
-    rehearsed = sandbox_config(config, world.cdn.simple_url)
+def _train(imported: Imported, config: Config, started: float) -> Report:
+    world = imported.world
+    rehearsed = sandbox_config(config, world.env["INDEX_URL"])
     recorder = Recorder(ConsoleProgress())
     try:
         train = run_train(
@@ -219,7 +238,7 @@ def _rehearse_in(world: Sandbox, workspace: Path, config: Config, started: float
             world.env,
             approver="rehearsal",
             progress=recorder,
-            git_rewrites=world.github_rewrites(),
+            git_rewrites=imported.rewrites,
         )
     except ReleaseError as exc:
         print(exc.render(), file=sys.stderr)

@@ -7,7 +7,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from release_train.core.plan import Plan
     from release_train.core.state import RepoState
     from release_train.runs import Outcome
-    from release_train.sandbox.control import Sandbox
 
 # The engine reports a step it applied as "done in 1.2s" (engine._step); a step whose effect
 # was already there took no time of its own.
@@ -98,6 +97,33 @@ class Recorder:
         self.inner.failure(repo, code, message, hint)
 
 
+@dataclass(frozen=True)
+class World:
+    """A rehearsal's sandbox as the report reads it: running here or detached (`--keep`).
+
+    The paths are the layout `Sandbox.start` gives its root (sandbox/control.py).
+    """
+
+    root: Path
+    owner: str
+    env: Mapping[str, str]
+
+    def bare(self, repo: str) -> Path:
+        return self.root / "github" / "git" / self.owner / f"{repo}.git"
+
+    @property
+    def packages_dir(self) -> Path:
+        return self.root / "index" / "packages"
+
+    def pulls(self) -> list[dict[str, Any]]:
+        from release_train.sandbox.github import SandboxAdmin  # noqa: PLC0415
+
+        pulls: list[dict[str, Any]] = SandboxAdmin(self.env["SANDBOX_ADMIN_URL"]).snapshot()[
+            "pulls"
+        ]
+        return pulls
+
+
 @dataclass
 class RepoReport:
     repo: str
@@ -164,9 +190,7 @@ def _warning(repo: str | None, message: str) -> str:
     return f"{repo}: {message}" if repo else message
 
 
-def collect(
-    world: Sandbox, plan: Plan, outcome: Outcome, recorder: Recorder, wall: float
-) -> Report:
+def collect(world: World, plan: Plan, outcome: Outcome, recorder: Recorder, wall: float) -> Report:
     """The report of a finished (or stopped) train, read back from the sandbox."""
     state = outcome.state
     problems = [f"{p.code} {p.repo or '(family)'}: {p.message}" for p in plan.problems]
@@ -175,7 +199,7 @@ def collect(
         return Report(
             plan.run_id, "nothing to release", outcome.exit_status, wall, problems, warnings, []
         )
-    pulls = world.github.admin().snapshot()["pulls"]
+    pulls = world.pulls()
     repos = [
         _repo_report(world, state.repos[e.repo], pulls, recorder)
         for e in plan.entries
@@ -187,9 +211,9 @@ def collect(
 
 
 def _repo_report(
-    world: Sandbox, repo: RepoState, pulls: list[dict[str, Any]], recorder: Recorder
+    world: World, repo: RepoState, pulls: list[dict[str, Any]], recorder: Recorder
 ) -> RepoReport:
-    bare = world.github.forge.repos[repo.repo].path
+    bare = world.bare(repo.repo)
     sha = repo.merge_sha
     diff = git(bare, "show", "--format=fuller", "--stat", "--patch", sha) if sha else ""
     body = next(
@@ -224,7 +248,7 @@ def _repo_report(
         merge_sha=sha,
         pr_url=repo.pr_url,
         publish_run_url=repo.publish_run_url,
-        uploads=uploads(world.index.packages_dir, repo.package, repo.new_version),
+        uploads=uploads(world.packages_dir, repo.package, repo.new_version),
         pr_body=body,
         changelog_entry=changelog_entry(bare, sha) if sha else "",
         diff=diff,

@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
 import tempfile
-import time
 import tomllib
 import urllib.error
 import urllib.request
@@ -21,7 +16,6 @@ from release_train.cli import main
 from release_train.config import parse_config
 from release_train.errors import ErrorCode
 from release_train.rehearsal import REPORT_DIR, rehearse, stage
-from release_train.rehearsal_report import Report
 from release_train.sandbox.family import SAMPLE_FAMILY, build_family, config_text
 
 pytestmark = pytest.mark.slow
@@ -47,22 +41,18 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def test_a_rehearsal_releases_the_clones_and_leaves_them_untouched(
-    workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    workspace: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     text = 'lint_skip = ["toml-parses"]\n' + config_text(SPECS)
     config = parse_config(tomllib.loads(text), "test")
     before = {r: refs_and_status(workspace / r) for r in config.repos}
-    seen: dict[str, object] = {}
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
 
-    def look_around(root: Path, _report: Report) -> None:
-        env = dict(line.split("=", 1) for line in (root / "env").read_text().splitlines())
-        url = f"{env['GITHUB_API_URL']}/repos/{config.owner}/omnibase_core/git/matching-refs/tags/"
-        auth = {"Authorization": f"token {env['GITHUB_TOKEN']}"}
-        request = urllib.request.Request(url, headers=auth)  # noqa: S310 - the loopback API
-        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
-            seen["tags"] = [t["ref"].removeprefix("refs/tags/") for t in json.load(answer)]
-
-    status, report = rehearse(workspace, config, keep=tmp_path / "world", hold=look_around)
+    status, report = rehearse(workspace, config)  # in this process: gone when it returns
 
     assert status == 0, capsys.readouterr().out
     assert report.status == "success"
@@ -76,9 +66,11 @@ def test_a_rehearsal_releases_the_clones_and_leaves_them_untouched(
         assert {phase for phase, _ in repo.steps} >= {"LOCKED", "LINT", "MERGED", "PUBLISHED"}
     core = report.repos[1]
     assert f"omnibase-spi=={report.repos[0].new_version}" in core.diff
-    assert f"{core.repo}/v{core.new_version}" in seen["tags"]  # type: ignore[operator]
+    assert core.tag == f"{core.repo}/v{core.new_version}"
     assert "omnibase_spi: LINT skipped hooks (lint_skip): toml-parses" in report.warnings
-    written = tmp_path / "world" / REPORT_DIR
+    [root] = (tmp_path / "tmp").iterdir()
+    assert [p.name for p in root.iterdir()] == [REPORT_DIR]
+    written = root / REPORT_DIR
     assert (written / "report.md").read_text() == report.render("markdown")
     assert json.loads((written / "report.json").read_text())["status"] == "success"
     assert (written / "omnibase_core" / "release.diff").read_text() == core.diff
@@ -132,7 +124,9 @@ def test_a_rehearsal_refused_by_the_preflight_leaves_a_report(
     assert "## Refused" in (root / REPORT_DIR / "report.md").read_text()
 
 
-def test_keep_serves_the_world_until_sigterm(workspace: Path, tmp_path: Path) -> None:
+def test_keep_leaves_the_world_up_until_sandbox_down(
+    workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "release-train.toml"
     config.write_text(config_text(SPECS).replace("{repo}/v{version}", "rel-{version}"))
     world = tmp_path / "world"
@@ -145,33 +139,25 @@ def test_keep_serves_the_world_until_sigterm(workspace: Path, tmp_path: Path) ->
         "--keep",
         str(world),
     ]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "release_train", *argv],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+
     try:
-        deadline = time.monotonic() + 120
-        while not (world / "env").is_file() and proc.poll() is None:
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
+        status = main(argv)
         served = dict(line.split("=", 1) for line in (world / "env").read_text().splitlines())
-        assert api_status(served) == 200  # the world still runs after the report
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == ErrorCode.PREFLIGHT_FAILED.exit_status
+        assert matching_tags(served, "OmniNode-ai", "omnibase_spi")  # it answers after the report
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
+        assert main(["sandbox", "down", "--dir", str(world)]) == 0
+
+    assert status == ErrorCode.PREFLIGHT_FAILED.exit_status
+    out = capsys.readouterr().out
+    assert f"stop it with `release-train sandbox down --dir {world}`" in out
     with pytest.raises(urllib.error.URLError, match="Connection refused"):
-        api_status(served)
+        matching_tags(served, "OmniNode-ai", "omnibase_spi")
     assert (world / REPORT_DIR / "report.md").is_file()
 
 
-def api_status(env: dict[str, str]) -> int:
+def matching_tags(env: dict[str, str], owner: str, repo: str) -> list[str]:
+    url = f"{env['GITHUB_API_URL']}/repos/{owner}/{repo}/git/matching-refs/tags/"
     auth = {"Authorization": f"token {env['GITHUB_TOKEN']}"}
-    request = urllib.request.Request(env["GITHUB_API_URL"] + "/rate_limit", headers=auth)  # noqa: S310
+    request = urllib.request.Request(url, headers=auth)  # noqa: S310 - the loopback API
     with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
-        return int(answer.status)
+        return [t["ref"].removeprefix("refs/tags/") for t in json.load(answer)]

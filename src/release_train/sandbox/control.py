@@ -346,6 +346,7 @@ def up(
     clones: Mapping[str, Path] | None = None,
     default_branches: Mapping[str, str] | None = None,
     release_workflows: Mapping[str, str] | None = None,
+    owner: str | None = None,
 ) -> dict[str, str]:
     """Start the world detached from this process; return its environment once ready.
 
@@ -365,6 +366,7 @@ def up(
     log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "release_train.sandbox.serve", "--dir", str(root), "--detach"]
     argv += ["--upstream-index", upstream_index] if upstream_index else []
+    argv += ["--owner", owner] if owner else []
     for flag, pairs in (
         ("--import", {name: str(path) for name, path in (clones or {}).items()}),
         ("--default-branch", default_branches or {}),

@@ -411,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     rehearse.add_argument("--config", type=Path, help="config file (default: ./release-train.toml)")
     rehearse.add_argument("--workspace", type=Path, required=True, help="one clone per repo")
     rehearse.add_argument(
-        "--keep", type=Path, metavar="DIR", help="the sandbox in DIR, running until Ctrl-C"
+        "--keep", type=Path, metavar="DIR", help="leave the sandbox running in DIR afterwards"
     )
     rehearse.add_argument("--format", choices=sorted(FORMATS), default="text")
     rehearse.add_argument(

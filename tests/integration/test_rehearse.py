@@ -30,6 +30,37 @@ def refs_and_status(clone: Path) -> tuple[str, str, str]:
     return refs, head, git(clone, "status", "--porcelain", "--untracked-files=all")
 
 
+HOOKS_MANIFEST = """\
+- id: no-forbidden
+  name: no FORBIDDEN word
+  entry: FORBIDDEN
+  language: pygrep
+"""
+
+
+def commit_on(clone: Path, files: dict[str, str], branch: str = "main") -> str:
+    """Commit `files` on `branch` of `clone` (a worktree aside: the checkout stays); its SHA."""
+    aside = clone.parent / f"{clone.name}-aside"
+    git(clone, "worktree", "add", "-q", str(aside), branch)
+    for name, text in files.items():
+        (aside / name).write_text(text)
+    git(aside, "add", *files)
+    git(
+        aside,
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "commit",
+        "-q",
+        "-m",
+        "ci: hooks",
+    )
+    sha = git(aside, "rev-parse", "HEAD").strip()
+    git(clone, "worktree", "remove", str(aside))
+    return sha
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """Clones of two sample repos, each with a feature branch checked out and a dirty file."""
@@ -48,6 +79,12 @@ def test_a_rehearsal_releases_the_clones_and_leaves_them_untouched(
 ) -> None:
     text = 'lint_skip = ["toml-parses"]\n' + config_text(SPECS)
     config = parse_config(tomllib.loads(text), "test")
+    # omnibase_core's LINT runs a hook of omnibase_spi "on GitHub": only the sandbox has it.
+    rev = commit_on(workspace / "omnibase_spi", {".pre-commit-hooks.yaml": HOOKS_MANIFEST})
+    core_hooks = (workspace / "omnibase_core" / ".pre-commit-config.yaml").read_text()
+    family_hook = f"  - repo: https://github.com/OmniNode-ai/omnibase_spi\n    rev: {rev}\n"
+    family_hook += "    hooks:\n      - id: no-forbidden\n"
+    commit_on(workspace / "omnibase_core", {".pre-commit-config.yaml": core_hooks + family_hook})
     before = {r: refs_and_status(workspace / r) for r in config.repos}
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()

@@ -258,6 +258,7 @@ def unreachable(url: str) -> bool:
         pytest.param(("omnibase_spi", "omnimemory"), id="omnibase_spi-omnimemory"),
     ],
 )
+@pytest.mark.timeout(1800)  # six real locks, builds and installs from the public index
 def test_the_real_family_rehearses_end_to_end(
     realfam: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, repos: tuple[str, ...]
 ) -> None:

@@ -197,13 +197,18 @@ def rehearse(
 
     started = time.monotonic()
     root = keep.resolve() if keep else Path(tempfile.mkdtemp(prefix="release-train-rehearsal-"))
-    staged = stage(workspace, config, root / STAGING_DIR)
-    with _output_to(fmt):
-        print(f"Starting the sandbox in {root} (GitHub, package index and Slack stand-ins) ...")
-        imported = start_world(
-            root, config, staged, upstream_index or configured_index(), keep=keep is not None
-        )
-        print(f"  {len(staged)} repos imported in {time.monotonic() - started:.1f}s\n")
+    try:
+        staged = stage(workspace, config, root / STAGING_DIR)
+        with _output_to(fmt):
+            print(f"Starting the sandbox in {root} (GitHub, package index and Slack stand-ins) ...")
+            imported = start_world(
+                root, config, staged, upstream_index or configured_index(), keep=keep is not None
+            )
+            print(f"  {len(staged)} repos imported in {time.monotonic() - started:.1f}s\n")
+    except BaseException:
+        if keep is None:
+            shutil.rmtree(root, ignore_errors=True)  # nothing to report yet
+        raise
     try:
         with _output_to(fmt):
             report = _train(imported, config, started)

@@ -14,7 +14,7 @@ import pytest
 from release_train.adapters.git import git
 from release_train.cli import main
 from release_train.config import parse_config
-from release_train.errors import ErrorCode
+from release_train.errors import ErrorCode, ReleaseError
 from release_train.rehearsal import REPORT_DIR, rehearse, stage
 from release_train.sandbox.family import SAMPLE_FAMILY, build_family, config_text
 
@@ -198,3 +198,15 @@ def matching_tags(env: dict[str, str], owner: str, repo: str) -> list[str]:
     request = urllib.request.Request(url, headers=auth)  # noqa: S310 - the loopback API
     with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
         return [t["ref"].removeprefix("refs/tags/") for t in json.load(answer)]
+
+
+def test_staging_names_a_missing_clone_or_branch(workspace: Path, tmp_path: Path) -> None:
+    missing = parse_config({"owner": "o", "repos": {"omnibase_gone": {}}}, "test")
+    with pytest.raises(ReleaseError) as caught:
+        stage(workspace, missing, tmp_path / "staging")
+    assert (caught.value.code, caught.value.repo) == (ErrorCode.REPO_NOT_FOUND, "omnibase_gone")
+
+    no_branch = parse_config({"owner": "o", "repos": {"omnibase_spi": {"branch": "dev"}}}, "test")
+    with pytest.raises(ReleaseError) as caught:
+        stage(workspace, no_branch, tmp_path / "staging")
+    assert caught.value.message.endswith("has no branch dev (nor origin/dev) to release from")

@@ -303,6 +303,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(args.keep)
 
 
+def cmd_rehearse(args: argparse.Namespace) -> int:
+    from release_train.rehearsal import rehearse  # noqa: PLC0415 - the sandbox only when asked
+
+    status, _ = rehearse(
+        args.workspace,
+        _config(args),
+        keep=args.keep,
+        fmt=args.format,
+        upstream_index=args.upstream_index,
+    )
+    return status
+
+
 def cmd_action(_args: argparse.Namespace) -> int:
     from release_train.action import run_action  # noqa: PLC0415 - the Action's runtime only there
 
@@ -426,6 +439,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--keep", type=Path, metavar="DIR", help="leave the sandbox running in DIR afterwards"
     )
     demo.set_defaults(handler=cmd_demo)
+
+    rehearse = sub.add_parser(
+        "rehearse", help="release the workspace's clones end to end inside a local sandbox"
+    )
+    rehearse.add_argument("--config", type=Path, help="config file (default: ./release-train.toml)")
+    rehearse.add_argument("--workspace", type=Path, required=True, help="one clone per repo")
+    rehearse.add_argument(
+        "--keep", type=Path, metavar="DIR", help="leave the sandbox running in DIR afterwards"
+    )
+    rehearse.add_argument("--format", choices=sorted(FORMATS), default="text")
+    rehearse.add_argument(
+        "--upstream-index",
+        metavar="URL",
+        help="where third-party packages come from "
+        "(default: the index uv and pip are configured with)",
+    )
+    rehearse.set_defaults(handler=cmd_rehearse)
 
     sandbox_cli.add_parser(sub)
 

@@ -213,6 +213,11 @@ class Config(_Model):
         description="The central repo (owner/name, or a name under owner) for family_release; "
         "default: the repo running the Action (GITHUB_REPOSITORY), else [state] repo.",
     )
+    lint_skip: tuple[str, ...] = Field(
+        (),
+        description="pre-commit hook ids LINT skips (pre-commit's SKIP; their repositories "
+        "are not fetched either); the run warns which hooks it skipped.",
+    )
 
     @field_validator("tag_format")
     @classmethod

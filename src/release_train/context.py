@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -89,6 +89,9 @@ class Services:
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     stop: Stop = field(default_factory=Stop)
+    # Git `url.<base>.insteadOf` pairs (URL prefix -> its stand-in) for the git that
+    # pre-commit runs to fetch hook repositories: a rehearsal serves family hooks this way.
+    git_rewrites: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.sleep is time.sleep:

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from release_train import interrupts, runs
+from release_train import interrupts
 from release_train.adapters import toolchain
 from release_train.config import load_config
 from release_train.console import ConsoleProgress
-from release_train.core import render
-from release_train.core.problems import errors, preflight_failed
-from release_train.core.state import Gate
-from release_train.preflight_access import with_access_problems
+from release_train.rehearsal import run_train
 from release_train.sandbox import control
 
 
@@ -57,15 +53,8 @@ def _release(root: Path, started: float, *, owned: bool) -> int:
     env = control.up(root, owned=owned)
     print(f"  ready in {time.monotonic() - started:.1f}s\n", flush=True)
     config, _ = load_config(root / control.CONFIG_FILE)
-    options = runs.Options(env={**os.environ, **env})
-    plan, sources = runs.plan_release(config, options)
-    plan = with_access_problems(config, plan, options.env)
-    print(render.plan_text(plan))
-    if errors(plan.problems):  # the same preflight as `release`: nothing is started
-        raise preflight_failed(plan.problems)
-    gate = Gate(kind="yes", token=f"demo:{plan.run_id}", approved_by="release-train demo")
-    world = runs.connect(config, options, ConsoleProgress())
-    return runs.start(world, options, plan, sources, gate).exit_status
+    train = run_train(config, env, approver="demo", progress=ConsoleProgress())
+    return train.outcome.exit_status
 
 
 def _remove(root: Path) -> None:

@@ -95,6 +95,7 @@ class ErrorCode(StrEnum):
     # `init` (issue 13, item 9): a config is never overwritten.
     CONFIG_EXISTS = "CONFIG_EXISTS"
     TOOL_MISSING = "TOOL_MISSING"  # uv, pre-commit, pypiserver or git cannot be found
+    HOOK_UNREACHABLE = "HOOK_UNREACHABLE"  # LINT: a pre-commit hook repository cannot be reached
 
     @property
     def exit_status(self) -> ExitStatus:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -214,6 +214,22 @@ def _as_step_error(exc: ReleaseError, code: ErrorCode, tool: str) -> ReleaseErro
     return ReleaseError(code, f"{tool}: {exc.message}", repo=exc.repo, hint=exc.hint)
 
 
+def git_config_env(
+    pairs: Sequence[tuple[str, str]], base: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """`base`'s GIT_CONFIG_COUNT/KEY_n/VALUE_n entries with `pairs` appended (git's `-c`
+    through the environment, which pre-commit passes on to the git it runs)."""
+    env = dict(base or {})
+    count = int(env.get("GIT_CONFIG_COUNT", "0"))
+    for key, value in pairs:
+        env[f"GIT_CONFIG_KEY_{count}"] = key
+        env[f"GIT_CONFIG_VALUE_{count}"] = value
+        count += 1
+    if count:
+        env["GIT_CONFIG_COUNT"] = str(count)
+    return env
+
+
 def has_pre_commit(worktree: Path) -> bool:
     return (worktree / PRE_COMMIT_CONFIG).is_file()
 
@@ -225,27 +241,45 @@ def pre_commit_home() -> Path:
 
 
 def pre_commit(
-    worktree: Path, *, repo: str, home: Path | None = None, timeout: float = 900
+    worktree: Path,
+    *,
+    repo: str,
+    home: Path | None = None,
+    timeout: float = 900,
+    config_file: Path | None = None,
+    skip: Sequence[str] = (),
+    git_config: Sequence[tuple[str, str]] = (),
 ) -> None:
     """`pre-commit run --all-files` over the release edits; LINT_FAILED on any failure.
 
     Files the release created are marked intent-to-add for the run, so hooks check them as
     the repo's CI will once they are committed; the index is as before afterwards. Every
-    file a hook touched gets its pre-hook content back (never autofix).
+    file a hook touched gets its pre-hook content back (never autofix). `config_file`
+    replaces the repo's config, `skip` is pre-commit's SKIP, and `git_config` (key, value)
+    pairs reach the git that fetches hook repositories (a rehearsal's `insteadOf` rewrites).
     """
     before = snapshot(worktree)
     added = _intend_to_add(worktree, before)
     home = home or pre_commit_home()
     account = accounts.for_repo_code(worktree, [home])
-    env = {**secret_free_environment(), "PRE_COMMIT_HOME": str(home), **accounts.git_trust(account)}
+    env = {
+        **secret_free_environment(),
+        "PRE_COMMIT_HOME": str(home),
+        **git_config_env(git_config, accounts.git_trust(account)),
+        "SKIP": ",".join(skip),
+    }
+    argv = toolchain.argv(toolchain.PRE_COMMIT, *_PRE_COMMIT_RUN)
+    if config_file is not None:
+        argv += ["--config", str(config_file)]
     try:
         done = command.run(
-            toolchain.argv(toolchain.PRE_COMMIT, *_PRE_COMMIT_RUN),
+            argv,
             cwd=worktree,
             env=env,
             user=account,
             timeout=timeout,
             check=False,
+            secrets=[secret for _, value in git_config for secret in url_secrets(value)],
             code=ErrorCode.LINT_FAILED,
             repo=repo,
         )

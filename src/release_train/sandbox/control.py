@@ -350,6 +350,7 @@ def up(
     default_branches: Mapping[str, str] | None = None,
     release_workflows: Mapping[str, str] | None = None,
     owned: bool = False,
+    owner: str | None = None,
 ) -> dict[str, str]:
     """Start the world detached from this process; return its environment once ready.
 
@@ -373,6 +374,7 @@ def up(
     argv = [sys.executable, "-m", "release_train.sandbox.serve", "--dir", str(root), "--detach"]
     argv += ["--owner-pid", str(os.getpid())] if owned else []
     argv += ["--upstream-index", upstream_index] if upstream_index else []
+    argv += ["--owner", owner] if owner else []
     for flag, pairs in (
         ("--import", {name: str(path) for name, path in (clones or {}).items()}),
         ("--default-branch", default_branches or {}),

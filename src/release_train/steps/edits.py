@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from packaging.utils import canonicalize_name
 
-from release_train.adapters import clones, tools
+from release_train.adapters import clones, hooks, tools
 from release_train.adapters.git import git
 from release_train.config import FamilySources
 from release_train.context import RepoContext
@@ -218,7 +218,23 @@ class Lint:
         return None if tools.has_pre_commit(ctx.worktree) else f"no {tools.PRE_COMMIT_CONFIG}"
 
     def apply(self, ctx: RepoContext) -> None:
-        tools.pre_commit(ctx.worktree, repo=ctx.name, home=ctx.services.work_dir / "pre-commit")
+        home = ctx.services.work_dir / "pre-commit"
+        scratch = home / "configs" / ctx.run.run_id
+        config = hooks.prepare(ctx.worktree, ctx.config.lint_skip, scratch, repo=ctx.name)
+        if config.skipped:
+            ctx.services.progress.warning(
+                ctx.name, f"LINT skipped hooks (lint_skip): {', '.join(config.skipped)}"
+            )
+        pairs = hooks.rewrite_pairs(ctx.services.git_rewrites)
+        hooks.check_reachable(config.repos, pairs, repo=ctx.name)
+        tools.pre_commit(
+            ctx.worktree,
+            repo=ctx.name,
+            home=home,
+            config_file=config.path if config.skipped else None,
+            skip=config.skipped,
+            git_config=pairs,
+        )
 
 
 class Commit:

@@ -18,6 +18,8 @@ from release_train.adapters.github import GitHub
 from release_train.adapters.retry import Call
 from release_train.errors import ErrorCode, ReleaseError
 
+QUEUE_PAGE = 100  # entries read of one queue: MERGE only asks whether any is ahead
+
 
 @dataclass(frozen=True)
 class QueueEntry:
@@ -40,6 +42,7 @@ class QueueState:
     merge_commit: str | None
     head: str
     entry: QueueEntry | None
+    removal: str | None = None  # the reason of the PR's latest removal from the queue
 
 
 class GraphQLError(ReleaseError):
@@ -76,6 +79,7 @@ def pull_state(github: GitHub, repo: str, number: int) -> QueueState:
         merge_commit=str(merge_commit["oid"]) if merged and merge_commit.get("oid") else None,
         head=str(pull["headRefOid"]),
         entry=_entry(pull.get("mergeQueueEntry")),
+        removal=_removal(pull.get("timelineItems")),
     )
 
 
@@ -92,7 +96,7 @@ def dequeue(github: GitHub, repo: str, pull_id: str) -> None:
 
 def entries(github: GitHub, repo: str, branch: str) -> list[QueueEntry]:
     """The entries of `branch`'s merge queue, front first; none when it has no queue."""
-    variables = {"owner": github.owner, "name": repo, "branch": branch}
+    variables = {"owner": github.owner, "name": repo, "branch": branch, "first": QUEUE_PAGE}
     data = query(github, repo, documents.MERGE_QUEUE_ENTRIES, variables, "read merge queues")
     queue = (data.get("repository") or {}).get("mergeQueue") or {}
     nodes = (queue.get("entries") or {}).get("nodes") or []
@@ -100,15 +104,9 @@ def entries(github: GitHub, repo: str, branch: str) -> list[QueueEntry]:
     return sorted(found, key=lambda e: e.position)
 
 
-def removal_reason(github: GitHub, repo: str, number: int) -> str | None:
-    """The reason GitHub gave for the PR's latest removal from the queue, if it says one."""
-    variables = {"owner": github.owner, "name": repo, "number": number}
-    try:
-        data = query(github, repo, documents.PULL_REQUEST_REMOVAL, variables, "read pull requests")
-    except GraphQLError:  # the reason is a courtesy; its absence must not hide the removal
-        return None
-    pull = (data.get("repository") or {}).get("pullRequest") or {}
-    nodes = (pull.get("timelineItems") or {}).get("nodes") or []
+def _removal(timeline: Mapping[str, Any] | None) -> str | None:
+    """The reason of the latest `RemovedFromMergeQueueEvent`, if GitHub gave one."""
+    nodes = (timeline or {}).get("nodes") or []
     reasons = [str(node["reason"]) for node in nodes if node and node.get("reason")]
     return reasons[-1] if reasons else None
 

@@ -139,7 +139,7 @@ def _tell(ctx: RepoContext, number: int, entry: QueueEntry, watch: _Watch) -> No
 
 
 def _removed(ctx: RepoContext, number: int, state: QueueState) -> ReleaseError:
-    reason = graphql.removal_reason(ctx.github, ctx.name, number)
+    reason = state.removal
     closed = state.state != "OPEN"
     because = f": {reason}" if reason else " (GitHub gave no reason)"
     return ReleaseError(

@@ -9,6 +9,7 @@ from release_train.sandbox.github.client import SandboxAdmin
 from release_train.sandbox.github.faults import FaultPlan
 from release_train.sandbox.github.forge import Forge, Publisher, release_version
 from release_train.sandbox.github.frontend import Frontend
+from release_train.sandbox.github.queue import QueueRunner
 from release_train.sandbox.github.server import HttpServer
 from release_train.sandbox.github.shapes import Urls
 from release_train.sandbox.github.workflows import WorkflowRunner
@@ -65,9 +66,11 @@ class GitHubStandIn(Service):
             return
         self.frontend.stopping.clear()
         self.forge.runner = WorkflowRunner(self.forge)
+        self.forge.queues = QueueRunner(self.forge)
         self._server = HttpServer(self.frontend)
         self.forge.urls = Urls(self.api_url, self.server_url, self.owner)
         self._server.start()
+        self.forge.queues.resume()
 
     def stop(self) -> None:
         server, self._server = self._server, None
@@ -76,6 +79,8 @@ class GitHubStandIn(Service):
             server.stop()
         if self.forge.runner is not None:
             self.forge.runner.stop()
+        if self.forge.queues is not None:
+            self.forge.queues.stop()
         self.forge.store.save()
 
     def add_repo(self, name: str, source: Path) -> None:

@@ -22,7 +22,12 @@ from release_train.sandbox.github import access, ci
 from release_train.sandbox.github.api import template
 from release_train.sandbox.github.faults import FaultRule
 from release_train.sandbox.github.hosting import Raw
-from release_train.sandbox.github.model import ApprovalRecord, CiSettings, PublishSettings
+from release_train.sandbox.github.model import (
+    ApprovalRecord,
+    CiSettings,
+    PublishSettings,
+    QueueSettings,
+)
 
 if TYPE_CHECKING:
     from release_train.sandbox.github.frontend import Frontend
@@ -133,6 +138,49 @@ def set_rules(front: Frontend, params: dict[str, str], body: Any) -> Any:
     return access.set_rules(
         front.forge, name, body.get("rules") if isinstance(body, dict) else None
     )
+
+
+def merge_queue(front: Frontend, params: dict[str, str], body: Any) -> Any:
+    """Require a merge queue on a branch: `{branch, merge_method?, delay?, parameters?}`.
+
+    It is a ruleset rule of type `merge_queue` (replacing one on the same branch), as
+    GitHub stores it; `delay` paces the repo's queues (seconds an entry waits QUEUED).
+    """
+    name = _repo(front, params)
+    forge = front.forge
+    if body is None:
+        with forge.store.lock:
+            record = forge.store.state.repos[name]
+            rules = [r.model_dump() for r in record.rules if r.type == "merge_queue"]
+            return {"rules": rules, **record.queue.model_dump()}
+    if not isinstance(body, dict) or not isinstance(body.get("branch"), str):
+        raise AdminError(400, 'expected {"branch": "<branch>", "merge_method"?, "delay"?}')
+    parameters = {**MERGE_QUEUE_DEFAULTS, **(body.get("parameters") or {})}
+    parameters["merge_method"] = str(body.get("merge_method") or "SQUASH").upper()
+    with forge.store.lock:
+        record = forge.store.state.repos[name]
+        kept = [
+            r.model_dump(exclude={"ruleset_id"})
+            for r in record.rules
+            if not (r.type == "merge_queue" and r.branches == [body["branch"]])
+        ]
+        rule = {"type": "merge_queue", "parameters": parameters, "branches": [body["branch"]]}
+        access.set_rules(forge, name, [*kept, rule])
+        if body.get("delay") is not None:
+            record.queue = QueueSettings(delay=_number(body, "delay"))
+    return merge_queue(front, params, None)
+
+
+# GitHub's defaults for a new merge queue rule (the ruleset form's).
+MERGE_QUEUE_DEFAULTS: dict[str, Any] = {
+    "check_response_timeout_minutes": 60,
+    "grouping_strategy": "ALLGREEN",
+    "max_entries_to_build": 5,
+    "max_entries_to_merge": 5,
+    "merge_method": "MERGE",
+    "min_entries_to_merge": 1,
+    "min_entries_to_merge_wait_minutes": 5,
+}
 
 
 def add_approval(front: Frontend, params: dict[str, str], body: Any) -> Any:
@@ -269,6 +317,8 @@ def snapshot(front: Frontend, params: dict[str, str], body: Any) -> Any:
         "releases": [r.model_dump() for r in state.releases],
         "workflow_runs": [r.model_dump() for r in state.runs],
         "approvals": [a.model_dump() for a in state.approvals],
+        "merge_queue": [e.model_dump() for e in state.queue],
+        "merge_queue_events": [e.model_dump() for e in state.queue_events],
     }
 
 
@@ -293,6 +343,8 @@ ROUTES: list[_AdminRoute] = [
     _AdminRoute("POST", "/repos/{repo}/runs/{run_id}/approvals", add_approval),
     _AdminRoute("GET", "/repos/{repo}/rules", set_rules),
     _AdminRoute("POST", "/repos/{repo}/rules", set_rules),
+    _AdminRoute("GET", "/repos/{repo}/merge-queue", merge_queue),
+    _AdminRoute("POST", "/repos/{repo}/merge-queue", merge_queue),
 ]
 
 

@@ -91,6 +91,22 @@ class SandboxAdmin:
         result: list[dict[str, Any]] = self._call("POST", f"/repos/{repo}/rules", {"rules": rules})
         return result
 
+    def require_merge_queue(
+        self,
+        repo: str,
+        branch: str = "main",
+        *,
+        merge_method: str = "SQUASH",
+        delay: float | None = None,
+    ) -> dict[str, Any]:
+        """Require a merge queue on `branch` (a `merge_queue` ruleset rule); `delay`: the
+        seconds each entry waits QUEUED before its merge group is built."""
+        body: dict[str, Any] = {"branch": branch, "merge_method": merge_method}
+        if delay is not None:
+            body["delay"] = delay
+        result: dict[str, Any] = self._call("POST", f"/repos/{repo}/merge-queue", body)
+        return result
+
     def rerun_ci(self, repo: str, sha: str) -> None:
         """Re-run CI on `sha` with the repo's current settings (GitHub's "Re-run all jobs")."""
         self._call("POST", f"/repos/{repo}/ci/rerun", {"sha": sha})
@@ -133,13 +149,15 @@ class SandboxAdmin:
         count: int | None = None,
         method: str | None = None,
         path_prefix: str | None = None,
+        graphql: str | None = None,
         status: int | None = None,
         retry_after: int | None = None,
         latency: float | None = None,
         phase: str | None = None,
         seed: int | None = None,
     ) -> dict[str, Any]:
-        """kind error|secondary_rate_limit|drop|latency; by `rate` (probability) or `count`."""
+        """kind error|secondary_rate_limit|drop|latency; by `rate` (probability) or `count`;
+        `graphql` narrows it to GraphQL requests selecting that root field."""
         body = _given(
             {
                 "kind": kind,
@@ -147,6 +165,7 @@ class SandboxAdmin:
                 "count": count,
                 "method": method,
                 "path_prefix": path_prefix,
+                "graphql": graphql,
                 "status": status,
                 "retry_after": retry_after,
                 "latency": latency,

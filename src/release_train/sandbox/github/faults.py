@@ -20,7 +20,8 @@ class FaultRule(BaseModel):
 
     A rule fires on each matching request with probability `rate`, or on each of the next
     `count` matching requests; `method` and `path_prefix` (e.g. `/api/v3/repos/o/r/pulls`
-    or `/o/r.git`) narrow what matches.
+    or `/o/r.git`) narrow what matches; `graphql` (a root field such as
+    `enqueuePullRequest`) narrows `POST /api/graphql` to the requests that select it.
     """
 
     kind: FaultKind
@@ -28,6 +29,7 @@ class FaultRule(BaseModel):
     count: int | None = Field(default=None, ge=0)
     method: str | None = None
     path_prefix: str | None = None
+    graphql: str | None = None
     status: int = 502
     retry_after: int = 1
     latency: float = 0.0
@@ -41,8 +43,10 @@ class FaultRule(BaseModel):
             raise ValueError("a fault needs `rate` (probability) or `count` (next N requests)")
         return self
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, fields: frozenset[str] = frozenset()) -> bool:
         if self.method and self.method.upper() != method.upper():
+            return False
+        if self.graphql is not None and self.graphql not in fields:
             return False
         return not self.path_prefix or path.startswith(self.path_prefix)
 
@@ -75,14 +79,17 @@ class FaultPlan:
         with self._lock:
             return [rule.model_copy() for rule in self._rules]
 
-    def draw(self, method: str, path: str) -> list[FaultRule]:
-        """The rules that fire for this request: any latency first, then at most one failure."""
+    def draw(self, method: str, path: str, fields: frozenset[str] = frozenset()) -> list[FaultRule]:
+        """The rules that fire for this request: any latency first, then at most one failure.
+
+        `fields`: the root fields of a GraphQL request, which rules with `graphql` match.
+        """
         fired: list[FaultRule] = []
         with self._lock:
             for rule in self._rules:
                 if rule.kind != "latency" and any(f.kind != "latency" for f in fired):
                     continue
-                if rule.matches(method, path) and self._fires(rule):
+                if rule.matches(method, path, fields) and self._fires(rule):
                     rule.fired += 1
                     fired.append(rule)
             self._rules = [r for r in self._rules if r.count is None or r.count > 0]

@@ -19,6 +19,7 @@ from release_train.sandbox.github.model import RepoRecord, Store, TokenRecord
 from release_train.sandbox.github.shapes import Urls
 
 if TYPE_CHECKING:
+    from release_train.sandbox.github.queue import QueueRunner
     from release_train.sandbox.github.workflows import WorkflowRunner
 
 _REPO_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -52,6 +53,7 @@ class Forge:
         self.store = Store(root / "github-state.json")
         self.urls = Urls("", "", owner)
         self.runner: WorkflowRunner | None = None
+        self.queues: QueueRunner | None = None
         self.repos = {name: BareRepo(self.bare_path(name)) for name in self.store.state.repos}
 
     def bare_path(self, name: str) -> Path:

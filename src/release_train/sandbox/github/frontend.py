@@ -16,6 +16,7 @@ from release_train.sandbox.github import (
     admin,
     ci,
     gitdata,
+    graphql_api,
     hosting,
     pulls,
     releases,
@@ -30,6 +31,7 @@ from release_train.sandbox.github.model import TokenRecord
 from release_train.sandbox.github.server import Exchange
 
 API_PREFIX = "/api/v3"
+GRAPHQL_DOCS = "https://docs.github.com/graphql"
 RATE_WINDOW = 3600
 LOG = logging.getLogger(__name__)
 
@@ -103,7 +105,8 @@ class Frontend:
         path, _, query = ex.target.partition("?")
         if path == "/_sandbox" or path.startswith("/_sandbox/"):
             return admin.handle(self, ex.method, path.removeprefix("/_sandbox"), query, ex.body)
-        rules = self.faults.draw(ex.method, path)
+        fields = graphql_api.root_fields(ex.body) if path == graphql_api.PATH else frozenset()
+        rules = self.faults.draw(ex.method, path, fields)
         for rule in rules:
             if rule.kind == "latency":
                 self.stopping.wait(rule.latency)
@@ -122,7 +125,7 @@ class Frontend:
             "query": query,
             "status": raw.status if raw is not None else 0,
             "time": time.time(),
-            "kind": "api" if path.startswith(API_PREFIX) else "git",
+            "kind": "api" if path.startswith((API_PREFIX, graphql_api.PATH)) else "git",
             "login": token.login if token is not None else None,
             "fault": failure.kind if failure is not None else None,
         }
@@ -151,6 +154,8 @@ class Frontend:
         return self.forge.store.token(basic) if basic else None
 
     def _dispatch(self, ex: Exchange, path: str, query: str, token: TokenRecord | None) -> Raw:
+        if path == graphql_api.PATH:
+            return self._graphql(ex, token)
         if path.startswith(API_PREFIX + "/") or path == API_PREFIX:
             return self._api(ex, path.removeprefix(API_PREFIX) or "/", query, token)
         request = hosting.GitRequest(ex.method, path, query, dict(ex.headers.items()), ex.body)
@@ -180,6 +185,22 @@ class Frontend:
             reply = Reply(500, {"message": "Server Error", "documentation_url": DOCS})
         extra = list(reply.headers.items())
         return json_raw(reply.status, reply.body if reply.status != 204 else None, headers + extra)
+
+    def _graphql(self, ex: Exchange, token: TokenRecord | None) -> Raw:
+        """`POST /api/graphql`, authenticated and rate limited as GitHub's GraphQL API is."""
+        if token is None:
+            message = (
+                "Bad credentials"
+                if ex.headers.get("Authorization")
+                else "This endpoint requires you to be authenticated."
+            )
+            return json_raw(401, {"message": message, "documentation_url": GRAPHQL_DOCS})
+        if ex.method != "POST":
+            return json_raw(404, {"message": "Not Found", "documentation_url": GRAPHQL_DOCS})
+        headers = self.limits.headers(self.limits.status(token.token, count=True))
+        headers = [(k, "graphql" if k == "x-ratelimit-resource" else v) for k, v in headers]
+        status, body = graphql_api.serve(self.forge, token, ex.body)
+        return json_raw(status, body, headers)
 
     def _route(
         self, ex: Exchange, sub: str, query: str, token: TokenRecord, status: dict[str, int]

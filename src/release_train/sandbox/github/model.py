@@ -48,6 +48,12 @@ class RuleRecord(BaseModel):
     ruleset_id: int
 
 
+class QueueSettings(BaseModel):
+    """How the repo's merge queues pace themselves (the queue itself is a ruleset rule)."""
+
+    delay: float = 0.0  # seconds an entry waits QUEUED before its merge group is built
+
+
 class RepoRecord(BaseModel):
     name: str
     id: int
@@ -56,6 +62,7 @@ class RepoRecord(BaseModel):
     publish: PublishSettings = Field(default_factory=PublishSettings)
     workflow_id: int
     rules: list[RuleRecord] = Field(default_factory=list)  # rulesets (sandbox/github/access)
+    queue: QueueSettings = Field(default_factory=QueueSettings)
 
 
 class PullRecord(BaseModel):
@@ -161,6 +168,37 @@ class MergeRecord(BaseModel):
     at: float
 
 
+EntryState = Literal["QUEUED", "AWAITING_CHECKS", "MERGEABLE", "UNMERGEABLE", "LOCKED"]
+
+
+class QueueEntryRecord(BaseModel):
+    """A PR in a branch's merge queue; it leaves the list when merged or removed."""
+
+    id: int
+    repo: str
+    branch: str
+    number: int
+    head_sha: str
+    state: EntryState = "QUEUED"
+    enqueuer: str
+    enqueued_at: float
+    base_sha: str | None = None  # the branch tip the merge group was built on
+    group_sha: str | None = None  # the `merge_group` commit, once built
+    group_ref: str | None = None  # `refs/heads/gh-readonly-queue/<branch>/pr-<n>-<sha>`
+
+
+class QueueEventRecord(BaseModel):
+    """A PR timeline event of the queue: `AddedToMergeQueueEvent` / `RemovedFromMergeQueueEvent`."""
+
+    id: int
+    repo: str
+    number: int
+    kind: Literal["added", "removed"]
+    actor: str
+    at: float
+    reason: str | None = None
+
+
 class TokenRecord(BaseModel):
     token: str
     read_only: bool = False
@@ -188,6 +226,8 @@ class WorldState(BaseModel):
     runs: list[RunRecord] = Field(default_factory=list)
     approvals: list[ApprovalRecord] = Field(default_factory=list)
     merges: list[MergeRecord] = Field(default_factory=list)
+    queue: list[QueueEntryRecord] = Field(default_factory=list)
+    queue_events: list[QueueEventRecord] = Field(default_factory=list)
     tokens: list[TokenRecord] = Field(default_factory=list)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from release_train.sandbox.github import ci
+from release_train.sandbox.github import access, ci
 from release_train.sandbox.github.api import (
     ApiError,
     Reply,
@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from release_train.sandbox.github.forge import Forge
 
 MERGE_METHODS = ("merge", "squash", "rebase")
+# GitHub's answer to a REST merge into a branch whose ruleset requires a merge queue (405).
+QUEUE_REQUIRED = "Repository rule violations found\n\nChanges must be made through the merge queue"
 
 
 def _side(forge: Forge, record: RepoRecord, ref: str, sha: str, pushed: float) -> JSON:
@@ -293,6 +295,9 @@ def merge_pull(forge: Forge, req: Request) -> Reply:
     with forge.watching(pr.repo, req.token):
         if pr.state != "open":
             raise ApiError(405, "Pull Request is not mergeable")
+        rules = access.stored_rules(forge, pr.repo, pr.base_ref)
+        if any(rule["type"] == "merge_queue" for rule in rules):
+            raise ApiError(405, QUEUE_REQUIRED)
         head = bare.resolve(f"refs/heads/{pr.head_ref}") or pr.head_sha
         expected = req.json_field("sha")
         if expected is not None and expected != head:
@@ -314,31 +319,57 @@ def _write_merge(
 ) -> str:
     base_ref = f"refs/heads/{pr.base_ref}"
     base = bare.resolve(base_ref)
+    title, body = req.json_field("commit_title"), req.json_field("commit_message")
+    sha = merge_commit(
+        forge, pr, bare, base, head, method=method, login=req.token.login, title=title, body=body
+    )
+    if base is None or sha is None:
+        raise ApiError(405, "Merge conflict")
+    if not bare.update_ref(base_ref, sha, base):
+        raise ApiError(409, "Base branch was modified. Review and try the merge again.")
+    record_merge(forge, pr, req.token.login, method, base=base, head=head, sha=sha)
+    return sha
+
+
+def merge_commit(
+    forge: Forge,
+    pr: PullRecord,
+    bare: BareRepo,
+    base: str | None,
+    head: str,
+    *,
+    method: str,
+    login: str,
+    title: str | None = None,
+    body: str | None = None,
+) -> str | None:
+    """The commit that merges `head` into `base` by `method` (GitHub's messages); None: conflict."""
     tree = bare.merge_tree(base, head) if base else None
     if base is None or tree is None:
-        raise ApiError(405, "Merge conflict")
+        return None
     now = int(time.time())
-    login = req.token.login
     author = Person(login, f"{user_id(login)}+{login}@users.noreply.github.com", now)
     committer = Person(BOT_NAME, BOT_EMAIL, now)
     if method == "squash":
-        title = req.json_field("commit_title") or f"{pr.title} (#{pr.number})"
+        title = title or f"{pr.title} (#{pr.number})"
         default = bare.git("log", "--reverse", "--format=* %B", f"{base}..{head}").strip()
         parents = [base]
     else:
-        title = req.json_field("commit_title") or (
-            f"Merge pull request #{pr.number} from {forge.owner}/{pr.head_ref}"
-        )
+        title = title or f"Merge pull request #{pr.number} from {forge.owner}/{pr.head_ref}"
         default = pr.title
         parents = [base, head]
-    body = req.json_field("commit_message")
     message = f"{title}\n\n{default if body is None else body}".rstrip() + "\n"
-    sha = bare.commit_tree(tree, parents, message, author, committer)
-    if not bare.update_ref(base_ref, sha, base):
-        raise ApiError(409, "Base branch was modified. Review and try the merge again.")
+    return bare.commit_tree(tree, parents, message, author, committer)
+
+
+def record_merge(
+    forge: Forge, pr: PullRecord, login: str, method: str, *, base: str, head: str, sha: str
+) -> None:
+    """Mark `pr` merged (closed) by `login` with merge commit `sha`, and log the merge."""
+    now = float(int(time.time()))
     with forge.store.lock:
         pr.state, pr.merged, pr.merged_by = "closed", True, login
-        pr.merged_at = pr.closed_at = pr.updated_at = float(now)
+        pr.merged_at = pr.closed_at = pr.updated_at = now
         pr.merge_commit_sha, pr.head_sha = sha, head
         forge.store.state.merges.append(
             MergeRecord(
@@ -349,10 +380,9 @@ def _write_merge(
                 base_before=base,
                 head_sha=head,
                 sha=sha,
-                at=float(now),
+                at=now,
             )
         )
-    return sha
 
 
 ROUTES = [*ROUTES_HEAD, route("PUT", "/repos/{owner}/{repo}/pulls/{pull_number}/merge", merge_pull)]

@@ -105,6 +105,15 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "lategreen": (LaneRepo("lgr_core"),),
     "required": (LaneRepo("req_core"),),
     "fetch": (LaneRepo("fch_core"), LaneRepo("fch_app", ("fch-core>=1.0",))),
+    # Merge queues (issue 15): two of three repos merge through one; failure; crashes.
+    "queue": (
+        LaneRepo("mq_core"),
+        LaneRepo("mq_mid", ("mq-core>=1.0",)),
+        LaneRepo("mq_app", ("mq-core>=1.0", "mq-mid>=1.0")),
+    ),
+    "queuefail": (LaneRepo("mqf_core"),),
+    "queuecrash": (LaneRepo("mqc_core"),),
+    "queuefault": (LaneRepo("mqd_core"),),
 }
 
 

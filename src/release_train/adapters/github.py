@@ -269,7 +269,9 @@ class GitHub:
         if answer.status == 405 and "merge queue" in answer.message.lower():
             raise MergeQueueRequired(
                 ErrorCode.MERGE_FAILED,
-                f"#{number}: {answer.message}",
+                # GitHub's text has blank lines between its parts; an error is one line.
+                f"#{number}: "
+                + ": ".join(p.strip() for p in answer.message.splitlines() if p.strip()),
                 repo=repo,
                 hint="the branch requires a merge queue: MERGE enqueues the PR instead",
             )

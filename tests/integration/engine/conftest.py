@@ -114,6 +114,7 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "queuefail": (LaneRepo("mqf_core"),),
     "queuecrash": (LaneRepo("mqc_core"),),
     "queuefault": (LaneRepo("mqd_core"),),
+    "queuelate": (LaneRepo("mql_core"),),
 }
 
 

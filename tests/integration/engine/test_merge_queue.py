@@ -186,3 +186,41 @@ def test_lost_answers_to_the_enqueue_are_found_in_the_queue(
 
     assert status == 0, capsys.readouterr().out
     _landed_by_queue(rig, state.repos["mqd_core"])
+
+
+class RequireAQueueWhileWaiting(ConsoleProgress):
+    """Requires a merge queue on `repo`'s main once MERGE waits for the PR's checks: after
+    MERGE read the branch's rules, before its REST merge."""
+
+    def __init__(self, require: Any, repo: str) -> None:
+        super().__init__()
+        self.require, self.repo = require, repo
+        self.required = False
+
+    def waiting(self, repo: str, what: str) -> None:
+        super().waiting(repo, what)
+        if repo == self.repo and what.startswith("checks of PR") and not self.required:
+            self.required = True
+            self.require(repo)
+
+
+def test_a_queue_required_after_merge_read_the_rules_is_used_not_a_failure(
+    rig: Rig, queues: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The REST merge answers 405 "Changes must be made through the merge queue" when a
+    queue appeared after MERGE read the rules: MERGE enqueues instead of failing."""
+    rig.push("mql_core", "fix: worth a release")
+    rig.admin.set_ci("mql_core", duration=1.0)  # still pending when the wait starts
+    progress = RequireAQueueWhileWaiting(queues, "mql_core")
+
+    status, state = rig.release(rig.config("queuelate"), "mql-1", progress=progress)
+
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert progress.required
+    repo = state.repos["mql_core"]
+    merge_path = f"/api/v3/repos/{rig.world.owner}/mql_core/pulls/{repo.pr_number}/merge"
+    answers = [r["status"] for r in rig.admin.requests() if r["path"] == merge_path]
+    assert answers == [405]  # the REST merge was tried once, refused, and not retried
+    assert f"  mql_core           PR #{repo.pr_number} {ADDED}" in out
+    _landed_by_queue(rig, repo)

@@ -115,6 +115,7 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "queuecrash": (LaneRepo("mqc_core"),),
     "queuefault": (LaneRepo("mqd_core"),),
     "queuelate": (LaneRepo("mql_core"),),
+    "queueahead": (LaneRepo("mqa_core"),),
 }
 
 

@@ -9,7 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from github import Auth, Github
 
+from release_train.adapters import github_graphql as graphql
+from release_train.adapters.github import GitHub
 from release_train.console import ConsoleProgress
 from release_train.core.state import RepoState
 from release_train.sandbox.control import PROTECTED_CHECKS
@@ -224,3 +227,52 @@ def test_a_queue_required_after_merge_read_the_rules_is_used_not_a_failure(
     assert answers == [405]  # the REST merge was tried once, refused, and not retried
     assert f"  mql_core           PR #{repo.pr_number} {ADDED}" in out
     _landed_by_queue(rig, repo)
+
+
+def _queue_someone_elses_pull(rig: Rig, repo: str) -> tuple[GitHub, str, int]:
+    """Someone's feature PR into main of `repo`, enqueued: (adapter, PR node id, number)."""
+    main = rig.repo_snapshot(repo)["branches"]["main"]
+    gh = Github(base_url=rig.world.github.api_url, auth=Auth.Token(rig.world.github.token))
+    server = gh.get_repo(f"{rig.world.owner}/{repo}")
+    server.create_git_ref("refs/heads/feature", main)
+    rig.push(repo, "feat: someone's feature", branch="feature")
+    number = server.create_pull(base="main", head="feature", title="A feature", body="").number
+    hub = GitHub(rig.world.github.api_url, rig.world.github.token, rig.world.owner)
+    state = graphql.pull_state(hub, repo, number)
+    assert graphql.enqueue(hub, repo, state.id, state.head) is not None
+    return hub, state.id, number
+
+
+def test_a_pull_queued_ahead_is_base_moved_and_resume_completes_once_it_left(
+    rig: Rig, queues: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The queue builds each merge group on the entries ahead: a PR queued before the
+    release would land first, inside the tagged release, unplanned. MERGE refuses
+    BASE_MOVED naming it and enqueues nothing; once the queue is empty, resume completes."""
+    rig.push("mqa_core", "fix: worth a release")
+    queues("mqa_core", delay=40.0)  # the other entry stays QUEUED while MERGE looks
+    hub, other, number = _queue_someone_elses_pull(rig, "mqa_core")
+    config = rig.config("queueahead")
+
+    status, state = rig.release(config, "mqa-1")
+
+    assert status == 1, capsys.readouterr().out
+    repo = state.repos["mqa_core"]
+    assert repo.error is not None and repo.error.code == "BASE_MOVED"
+    assert repo.error.message == (
+        f"the merge queue of main holds #{number}: the queue would land it first, into the "
+        "release, unplanned"
+    )
+    assert repo.pr_number is not None
+    assert graphql.pull_state(hub, "mqa_core", repo.pr_number).entry is None
+
+    graphql.dequeue(hub, "mqa_core", other)
+    queues("mqa_core", delay=0.0)
+    again, resumed = rig.resume(config, "mqa-1")
+
+    assert again == 0, capsys.readouterr().out
+    [release_pull] = [p for p in rig.pulls("mqa_core") if p["number"] == repo.pr_number]
+    assert release_pull["merged"] is True
+    merged = resumed.repos["mqa_core"]
+    assert rig.repo_snapshot("mqa_core")["tags"][merged.tag] == merged.merge_sha
+    assert merged.merge_sha == release_pull["merge_commit_sha"]

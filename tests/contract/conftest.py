@@ -8,11 +8,15 @@ not what PyGithub made of them.
 
 from __future__ import annotations
 
+import functools
+import json
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -24,8 +28,11 @@ from github.Requester import (
     HTTPSRequestsConnectionClass,
     Requester,
 )
+from graphql import GraphQLSchema
 
 from release_train.sandbox.github import GitHubStandIn, SandboxAdmin
+from release_train.sandbox.github.graphql_api import PATH as GRAPHQL_PATH
+from tests.contract import graphql_schema
 from tests.contract.openapi import DESCRIPTIONS, Contract, Verdict
 from tests.integration.sandbox.test_github_fixtures import (
     OWNER,
@@ -45,6 +52,11 @@ class Exchange:
     status: int
     body: bytes
     content_type: str | None
+    request: bytes = b""  # the request body (a GraphQL exchange is checked by its query)
+
+    @property
+    def graphql(self) -> bool:
+        return urlsplit(self.url).path == GRAPHQL_PATH
 
 
 @dataclass
@@ -61,10 +73,17 @@ class Recorder:
             status=response.status_code,
             body=response.content,
             content_type=response.headers.get("Content-Type"),
+            request=_bytes(response.request.body),
         )
         with self._lock:
             self.exchanges.append(exchange)
         return response
+
+
+def _bytes(body: object) -> bytes:
+    if isinstance(body, str):
+        return body.encode()
+    return body if isinstance(body, bytes) else b""
 
 
 def _recording(recorder: Recorder) -> tuple[type[Any], type[Any]]:
@@ -136,6 +155,9 @@ def audit(
     """Each failing verdict, except against descriptions a test scoped its operation out of."""
     drift = []
     for exchange in exchanges:
+        if exchange.graphql:  # GitHub's GraphQL schema, not the OpenAPI description, says
+            drift += graphql_drift(exchange)
+            continue
         verdicts = contract.validate(
             exchange.method, exchange.url, exchange.status, exchange.body, exchange.content_type
         )
@@ -144,6 +166,22 @@ def audit(
             if not verdict.ok and verdict.description in scopes.get(op, DESCRIPTIONS):
                 drift.append(str(verdict))
     return drift
+
+
+@functools.cache
+def _github_graphql_schema() -> GraphQLSchema:
+    return graphql_schema.load()
+
+
+def graphql_drift(exchange: Exchange) -> list[str]:
+    """Where one GraphQL answer departs from its query and GitHub's GraphQL schema."""
+    sent = json.loads(exchange.request or b"{}")
+    query, operation = sent.get("query") or "", sent.get("operationName")
+    answer = json.loads(exchange.body or b"{}")
+    problems = graphql_schema.response_problems(_github_graphql_schema(), query, answer, operation)
+    named = re.search(r"\b(?:query|mutation)\s+(\w+)", query)
+    label = operation or (named[1] if named else query[:40])
+    return [f"[graphql] {label}: {problem}" for problem in problems]
 
 
 def expect(

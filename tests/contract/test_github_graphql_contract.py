@@ -12,7 +12,7 @@ import json
 import shutil
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,7 @@ from release_train.adapters import graphql_documents as docs
 from release_train.errors import ReleaseError
 from release_train.sandbox.github.graphql_schema import SDL
 from tests.contract import graphql_schema
+from tests.contract.conftest import ContractWorld, graphql_drift, open_pull
 from tests.integration.sandbox.test_github_fixtures import (
     OWNER,
     REPO,
@@ -180,3 +181,18 @@ def test_every_answer_of_the_stand_in_conforms_to_githubs_schema(
         for problem in graphql_schema.response_problems(github_schema, request["query"], answer)
     ]
     assert drift == []
+
+
+def test_the_contract_world_audits_its_graphql_exchanges(world: ContractWorld) -> None:
+    """Any contract test that sends GraphQL has its answers checked too (`conftest.audit`)."""
+    world.admin.require_merge_queue(REPO, "main", delay=30)
+    pr = open_pull(world)
+    variables = {"pullRequestId": pr.node_id, "expectedHeadOid": pr.head.sha}
+    world.gh.requester.graphql_query(docs.ENQUEUE, variables)
+    sent = [e for e in world.recorder.exchanges if e.graphql]
+    assert [graphql_drift(e) for e in sent] == [[]]
+    drifted = replace(sent[0], body=sent[0].body.replace(b'"QUEUED"', b'"DONE"'))
+    assert graphql_drift(drifted) == [
+        "[graphql] EnqueuePullRequest: data.enqueuePullRequest.mergeQueueEntry.state: "
+        "'DONE' is not a MergeQueueEntryState"
+    ]

@@ -140,7 +140,7 @@ def gh_world(tmp_path: Path) -> Iterator[World]:
     finally:
         stand_in.stop()
     leftover = [t for t in set(threading.enumerate()) - threads_before if t.is_alive()]
-    assert not [t for t in leftover if t.name.startswith(("github-stand-in", "publish-"))]
+    assert not [t for t in leftover if t.name.startswith(("github-stand-in", "publish-", "queue-"))]
 
 
 def commit_on_branch(world: World, branch: str, files: dict[str, str], message: str) -> str:

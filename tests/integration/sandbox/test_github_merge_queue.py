@@ -6,9 +6,11 @@ PyGithub's `Requester.graphql_query`, so what is tested here is what MERGE will 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
+import requests
 from github import GithubException
 from github.PullRequest import PullRequest
 
@@ -168,3 +170,88 @@ def test_enqueue_without_a_queue_and_unknown_ids_are_graphql_errors(gh_world: Wo
     assert [(e["type"], e["path"]) for e in errors] == [("NOT_FOUND", ["node"])]
     node = graphql(gh_world, docs.PULL_REQUEST_NODE, id=pr.node_id)["data"]["node"]
     assert (node["__typename"], node["number"], node["headRefOid"]) == ("PullRequest", 1, head)
+
+
+def test_a_connection_dropped_after_enqueue_leaves_the_entry_queued(gh_world: World) -> None:
+    """What a crash test of the engine relies on: the mutation took effect, the answer is lost."""
+    gh_world.admin.require_merge_queue(REPO, "main", delay=30)
+    pr, head = release_pr(gh_world)
+    gh_world.admin.add_fault("drop", count=1, graphql="enqueuePullRequest", phase="after")
+    probe(gh_world, pr.number)  # a query is not the mutation: the fault does not fire
+    with pytest.raises(requests.exceptions.ConnectionError):
+        enqueue(gh_world, pr, head)
+    entry = probe(gh_world, pr.number)["mergeQueueEntry"]
+    assert (entry["state"], entry["position"]) == ("QUEUED", 1)
+    assert enqueue(gh_world, pr, head) == entry  # enqueuing again finds the same entry
+    log = [(r["path"], r["fault"]) for r in gh_world.admin.requests() if r["kind"] == "api"]
+    assert ("/api/graphql", "drop") in log
+
+
+def test_entries_merge_in_order_each_on_the_one_before(gh_world: World) -> None:
+    gh_world.admin.require_merge_queue(REPO, "main", delay=0.5)
+    first, first_head = release_pr(gh_world, "release/one")
+    second, second_head = release_pr(gh_world, "release/two")
+    assert enqueue(gh_world, first, first_head)["position"] == 1
+    assert enqueue(gh_world, second, second_head)["position"] == 2
+    wait_for(lambda: probe(gh_world, second.number)["merged"], timeout=30)
+    one = probe(gh_world, first.number)["mergeCommit"]["oid"]
+    two = probe(gh_world, second.number)["mergeCommit"]["oid"]
+    assert [p.sha for p in gh_world.repo.get_commit(two).parents] == [one]
+    assert gh_world.repo.get_branch("main").commit.sha == two
+
+
+def test_a_push_to_the_head_takes_the_pr_out_of_the_queue(gh_world: World) -> None:
+    gh_world.admin.require_merge_queue(REPO, "main", delay=30)
+    pr, head = release_pr(gh_world)
+    enqueue(gh_world, pr, head)
+    commit_on_branch(gh_world, "release/demo", {"CHANGELOG.md": "# 1.1.1\n"}, "fix: late")
+    state = probe(gh_world, pr.number)
+    assert (state["state"], state["mergeQueueEntry"]) == ("OPEN", None)
+    assert state["timelineItems"]["nodes"][0]["reason"] == (
+        "The pull request's head branch was updated."
+    )
+
+
+def test_a_restarted_stand_in_finishes_its_queue(gh_world: World) -> None:
+    gh_world.admin.require_merge_queue(REPO, "main")
+    gh_world.admin.set_ci(REPO, duration=1.0)
+    pr, head = release_pr(gh_world)
+    enqueue(gh_world, pr, head)
+    wait_for(lambda: probe(gh_world, pr.number)["mergeQueueEntry"]["state"] == "AWAITING_CHECKS")
+    gh_world.stand_in.stop()
+    gh_world.stand_in.start()
+    world = replace(gh_world, gh=gh_world.github(), admin=gh_world.stand_in.admin())
+    wait_for(lambda: probe(world, pr.number)["merged"], timeout=20)
+    assert world.gh.get_repo(f"{OWNER}/{REPO}").get_pull(pr.number).merged
+
+
+def test_graphql_past_the_rate_limit_answers_rate_limited(gh_world: World) -> None:
+    pr, _ = release_pr(gh_world)
+    gh_world.admin.set_rate_limit(0)
+    errors = graphql_errors(gh_world, docs.PULL_REQUEST_NODE, id=pr.node_id)
+    gh_world.admin.set_rate_limit(5000)
+    assert errors == [
+        {"type": "RATE_LIMITED", "message": "API rate limit exceeded for release-train-bot."}
+    ]
+
+
+def test_a_branch_moved_under_the_queue_gets_a_new_merge_group(gh_world: World) -> None:
+    gh_world.admin.require_merge_queue(REPO, "main")
+    gh_world.admin.set_ci(REPO, duration=3.0)  # time to push before it merges
+    pr, head = release_pr(gh_world)
+    enqueue(gh_world, pr, head)
+    wait_for(lambda: probe(gh_world, pr.number)["mergeQueueEntry"]["state"] == "AWAITING_CHECKS")
+    moved = commit_on_branch(gh_world, "main", {"NOTES.md": "notes\n"}, "docs: notes")
+    wait_for(lambda: probe(gh_world, pr.number)["merged"], timeout=30)
+    merge_sha = probe(gh_world, pr.number)["mergeCommit"]["oid"]
+    assert [p.sha for p in gh_world.repo.get_commit(merge_sha).parents] == [moved]
+    assert gh_world.repo.get_branch("main").commit.sha == merge_sha
+
+
+def test_dequeue_takes_the_entrys_id_as_well_as_the_prs(gh_world: World) -> None:
+    gh_world.admin.require_merge_queue(REPO, "main", delay=30)
+    pr, head = release_pr(gh_world)
+    entry = enqueue(gh_world, pr, head)
+    data = graphql(gh_world, docs.DEQUEUE, id=entry["id"])
+    assert data["data"]["dequeuePullRequest"]["mergeQueueEntry"]["id"] == entry["id"]
+    assert probe(gh_world, pr.number)["mergeQueueEntry"] is None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from packaging.version import InvalidVersion, Version
 
 from release_train.errors import ErrorCode, ReleaseError
-from release_train.sandbox.github import ci
+from release_train.sandbox.github import ci, queue
 from release_train.sandbox.github.api import not_found
 from release_train.sandbox.github.bare import BareRepo
 from release_train.sandbox.github.model import RepoRecord, Store, TokenRecord
@@ -127,6 +127,9 @@ class Forge:
             for pr in moved:
                 pr.head_sha = sha
                 pr.updated_at = now
+                entry = queue.entry_of(self, name, pr.number)
+                if entry is not None and entry.head_sha != sha:  # GitHub dequeues on a push
+                    queue.remove(self, entry, queue.HEAD_CHANGED, "github")
         if moved and run_ci:
             ci.start(self, name, sha)
 

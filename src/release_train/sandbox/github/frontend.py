@@ -197,8 +197,14 @@ class Frontend:
             return json_raw(401, {"message": message, "documentation_url": GRAPHQL_DOCS})
         if ex.method != "POST":
             return json_raw(404, {"message": "Not Found", "documentation_url": GRAPHQL_DOCS})
-        headers = self.limits.headers(self.limits.status(token.token, count=True))
+        limits = self.limits.status(token.token, count=True)
+        headers = self.limits.headers(limits)
         headers = [(k, "graphql" if k == "x-ratelimit-resource" else v) for k, v in headers]
+        if limits["used"] > limits["limit"]:  # GraphQL says so in a 200's errors
+            message = f"API rate limit exceeded for {token.login}."
+            return json_raw(
+                200, {"errors": [{"type": "RATE_LIMITED", "message": message}]}, headers
+            )
         status, body = graphql_api.serve(self.forge, token, ex.body)
         return json_raw(status, body, headers)
 

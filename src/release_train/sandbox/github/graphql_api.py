@@ -164,20 +164,34 @@ def _resolve_repository(_root: Any, info: Any, owner: str, name: str, **_: Any) 
     return _repository(forge, name)
 
 
-def _mutation_pull(info: Any, pull_id: str) -> tuple[Forge, TokenRecord, PullRecord]:
+def _mutation_pull(
+    info: Any, pull_id: str, *, entry_id: bool = False
+) -> tuple[Forge, TokenRecord, PullRecord]:
+    """The PR a mutation names; `entry_id`: a queue entry's id names its PR too.
+
+    GitHub's schema says `dequeuePullRequest(input: {id})` takes the PR's id; some clients
+    pass the entry's, so the stand-in takes either rather than guess which GitHub accepts.
+    """
     context = _ctx(info)
+    state = context.forge.store.state
     if context.token.read_only:
         raise GraphQLError(
             "Resource not accessible by integration", extensions={"type": "FORBIDDEN"}
         )
-    found = _decode(pull_id)
-    pr = None
-    if found is not None and found[0] == "PR":
-        with context.forge.store.lock:
-            pr = next((p for p in context.forge.store.state.pulls if p.id == int(found[1])), None)
+    kind, key = _decode(pull_id) or ("", "")
+    with context.forge.store.lock:
+        if kind == "MQE" and entry_id:
+            entry = next((e for e in state.queue if e.id == int(key)), None)
+            kind, key = ("PR", str(_pull_id(context.forge, entry))) if entry else ("", "")
+        pr = next((p for p in state.pulls if kind == "PR" and p.id == int(key)), None)
     if pr is None:
         raise not_found(f"Could not resolve to a node with the global id of '{pull_id}'")
     return context.forge, context.token, pr
+
+
+def _pull_id(forge: Forge, entry: QueueEntryRecord) -> int:
+    pr = forge.store.pull(entry.repo, entry.number)
+    return pr.id if pr is not None else 0
 
 
 def _resolve_enqueue(_root: Any, info: Any, input: JSON) -> JSON:
@@ -193,7 +207,7 @@ def _resolve_enqueue(_root: Any, info: Any, input: JSON) -> JSON:
 
 
 def _resolve_dequeue(_root: Any, info: Any, input: JSON) -> JSON:
-    forge, token, pr = _mutation_pull(info, str(input["id"]))
+    forge, token, pr = _mutation_pull(info, str(input["id"]), entry_id=True)
     try:
         entry = queue.dequeue(forge, pr, token.login)
     except queue.QueueRefusal as refusal:

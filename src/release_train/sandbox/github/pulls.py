@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from release_train.sandbox.github import access, ci
+from release_train.sandbox.github import access, ci, queue
 from release_train.sandbox.github.api import (
     ApiError,
     Reply,
@@ -15,9 +15,10 @@ from release_train.sandbox.github.api import (
     route,
     validation_failed,
 )
-from release_train.sandbox.github.bare import BOT_EMAIL, BOT_NAME, BareRepo, Person
-from release_train.sandbox.github.model import MergeRecord, PullRecord, RepoRecord
-from release_train.sandbox.github.shapes import JSON, full_repo, iso, node_id, user, user_id
+from release_train.sandbox.github.bare import BareRepo
+from release_train.sandbox.github.merges import merge_commit, record_merge
+from release_train.sandbox.github.model import PullRecord, RepoRecord
+from release_train.sandbox.github.shapes import JSON, full_repo, iso, node_id, user
 
 if TYPE_CHECKING:
     from release_train.sandbox.github.forge import Forge
@@ -257,6 +258,9 @@ def update_pull(forge: Forge, req: Request) -> Reply:
         reopened = False
         if state == "closed" and pr.state == "open":
             pr.state, pr.closed_at = "closed", time.time()
+            entry = queue.entry_of(forge, pr.repo, pr.number)
+            if entry is not None:
+                queue.remove(forge, entry, queue.CLOSED, req.token.login)
         elif state == "open" and pr.state == "closed" and not pr.merged:
             pr.state, pr.closed_at, reopened = "open", None, True
             pr.head_sha = bare.resolve(f"refs/heads/{pr.head_ref}") or pr.head_sha
@@ -329,60 +333,6 @@ def _write_merge(
         raise ApiError(409, "Base branch was modified. Review and try the merge again.")
     record_merge(forge, pr, req.token.login, method, base=base, head=head, sha=sha)
     return sha
-
-
-def merge_commit(
-    forge: Forge,
-    pr: PullRecord,
-    bare: BareRepo,
-    base: str | None,
-    head: str,
-    *,
-    method: str,
-    login: str,
-    title: str | None = None,
-    body: str | None = None,
-) -> str | None:
-    """The commit that merges `head` into `base` by `method` (GitHub's messages); None: conflict."""
-    tree = bare.merge_tree(base, head) if base else None
-    if base is None or tree is None:
-        return None
-    now = int(time.time())
-    author = Person(login, f"{user_id(login)}+{login}@users.noreply.github.com", now)
-    committer = Person(BOT_NAME, BOT_EMAIL, now)
-    if method == "squash":
-        title = title or f"{pr.title} (#{pr.number})"
-        default = bare.git("log", "--reverse", "--format=* %B", f"{base}..{head}").strip()
-        parents = [base]
-    else:
-        title = title or f"Merge pull request #{pr.number} from {forge.owner}/{pr.head_ref}"
-        default = pr.title
-        parents = [base, head]
-    message = f"{title}\n\n{default if body is None else body}".rstrip() + "\n"
-    return bare.commit_tree(tree, parents, message, author, committer)
-
-
-def record_merge(
-    forge: Forge, pr: PullRecord, login: str, method: str, *, base: str, head: str, sha: str
-) -> None:
-    """Mark `pr` merged (closed) by `login` with merge commit `sha`, and log the merge."""
-    now = float(int(time.time()))
-    with forge.store.lock:
-        pr.state, pr.merged, pr.merged_by = "closed", True, login
-        pr.merged_at = pr.closed_at = pr.updated_at = now
-        pr.merge_commit_sha, pr.head_sha = sha, head
-        forge.store.state.merges.append(
-            MergeRecord(
-                repo=pr.repo,
-                number=pr.number,
-                method=method,
-                base_ref=pr.base_ref,
-                base_before=base,
-                head_sha=head,
-                sha=sha,
-                at=now,
-            )
-        )
 
 
 ROUTES = [*ROUTES_HEAD, route("PUT", "/repos/{owner}/{repo}/pulls/{pull_number}/merge", merge_pull)]

@@ -12,15 +12,22 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from release_train.sandbox.github import access, ci
-from release_train.sandbox.github.model import PullRecord, QueueEntryRecord, QueueEventRecord
-from release_train.sandbox.github.pulls import merge_commit, record_merge
+from release_train.sandbox.github.merges import merge_commit, record_merge
+from release_train.sandbox.github.model import (
+    EntryState,
+    PullRecord,
+    QueueEntryRecord,
+    QueueEventRecord,
+)
 
 if TYPE_CHECKING:
     from release_train.sandbox.github.forge import Forge
 
+HEAD_CHANGED = "The pull request's head branch was updated."
+CLOSED = "The pull request was closed."
 POLL = 0.05
 JOIN_TIMEOUT = 30.0
 METHODS = {"SQUASH": "squash", "MERGE": "merge"}  # the queue's merge method -> the merge's
@@ -146,7 +153,11 @@ def remove(forge: Forge, entry: QueueEntryRecord, reason: str | None, login: str
 
 
 def _event(
-    forge: Forge, entry: QueueEntryRecord, kind: Any, login: str, reason: str | None = None
+    forge: Forge,
+    entry: QueueEntryRecord,
+    kind: Literal["added", "removed"],
+    login: str,
+    reason: str | None = None,
 ) -> None:
     forge.store.state.queue_events.append(
         QueueEventRecord(
@@ -230,7 +241,7 @@ class QueueRunner:
         self._set(entry, "MERGEABLE")
         self._merge(entry)
 
-    def _set(self, entry: QueueEntryRecord, state: Any) -> None:
+    def _set(self, entry: QueueEntryRecord, state: EntryState) -> None:
         with self.forge.store.lock:
             entry.state = state
 
@@ -283,16 +294,14 @@ class QueueRunner:
         forge = self.forge
         pr = forge.store.pull(entry.repo, entry.number)
         bare = forge.repos[entry.repo]
+        sha, base, ref = str(entry.group_sha), str(entry.base_sha), str(entry.group_ref)
         self._set(entry, "LOCKED")
-        sha, base = str(entry.group_sha), str(entry.base_sha)
         with forge.watching(entry.repo):
-            moved = bare.update_ref(f"refs/heads/{entry.branch}", sha, base)
-        if pr is None or not moved:  # the branch moved under the queue: build again
-            remove_group = entry.group_ref, entry.group_sha
+            moved = pr is not None and bare.update_ref(f"refs/heads/{entry.branch}", sha, base)
+        if pr is None or not moved:  # the branch moved under the queue: build the group again
             with forge.store.lock:
                 entry.state, entry.group_sha, entry.group_ref = "QUEUED", None, None
-            if remove_group[0] is not None and remove_group[1] is not None:
-                bare.delete_ref(remove_group[0], remove_group[1])
+            bare.delete_ref(ref, sha)
             return
         method = METHODS.get(merge_method(rule(forge, entry.repo, entry.branch) or {}), "squash")
         record_merge(forge, pr, entry.enqueuer, method, base=base, head=entry.head_sha, sha=sha)

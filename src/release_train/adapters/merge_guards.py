@@ -59,8 +59,9 @@ def ruleset_checks(rules: Iterable[Mapping[str, Any]]) -> list[str]:
 class MergeQueueRule:
     """A `merge_queue` ruleset rule: only the queue may merge into the branch.
 
-    `wait_minutes` is how long the queue may hold an entry for a group to fill up, which
-    MERGE adds to its CI bound; `merge_method` says how the queue lands a PR.
+    `wait_minutes` is how long the queue may hold an entry for a group to fill up (only
+    when a group needs more than one entry), which MERGE adds to its CI bound;
+    `merge_method` says how the queue lands a PR.
     """
 
     merge_method: str = "MERGE"  # MERGE, SQUASH or REBASE
@@ -74,10 +75,13 @@ def merge_queue_rule(rules: Iterable[Mapping[str, Any]]) -> MergeQueueRule | Non
         if rule.get("type") != "merge_queue":
             continue
         parameters = rule.get("parameters") or {}
+        # GitHub waits for a group to fill only when it needs more than one entry.
+        grouped = int(parameters.get("min_entries_to_merge") or 1) > 1
+        wait = int(parameters.get("min_entries_to_merge_wait_minutes") or 0) if grouped else 0
         return MergeQueueRule(
             merge_method=str(parameters.get("merge_method") or "MERGE"),
             check_timeout_minutes=int(parameters.get("check_response_timeout_minutes") or 60),
-            wait_minutes=int(parameters.get("min_entries_to_merge_wait_minutes") or 0),
+            wait_minutes=wait,
         )
     return None
 

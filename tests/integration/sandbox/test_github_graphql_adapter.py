@@ -27,7 +27,7 @@ def test_the_queue_rule_is_read_and_rest_refuses_to_merge_there(
     gh_world.admin.require_merge_queue("demo", "main", merge_method="SQUASH", delay=60.0)
     number, head = open_pull(gh_world, hub)
 
-    assert hub.merge_queue("demo", "main") == MergeQueueRule("SQUASH", 60, 5)
+    assert hub.merge_queue("demo", "main") == MergeQueueRule("SQUASH", 60, 0)
     error = error_of(lambda: hub.merge("demo", number, sha=head, title="t", message=""))
     assert isinstance(error, MergeQueueRequired) and error.code is ErrorCode.MERGE_FAILED
     assert error.message == (

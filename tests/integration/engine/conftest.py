@@ -116,6 +116,8 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "queuefault": (LaneRepo("mqd_core"),),
     "queuelate": (LaneRepo("mql_core"),),
     "queueahead": (LaneRepo("mqa_core"),),
+    "queueslow": (LaneRepo("mqs_core"),),
+    "queueclosed": (LaneRepo("mqx_core"),),
 }
 
 

@@ -6,6 +6,7 @@ enqueue leave one PR, one merge and the tag where it belongs.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -17,7 +18,7 @@ from release_train.console import ConsoleProgress
 from release_train.core.state import RepoState
 from release_train.sandbox.control import PROTECTED_CHECKS
 
-from .conftest import CI_SECONDS, Rig
+from .conftest import CI_SECONDS, FAST_WAITS, Rig
 
 QUEUED = ("mq_core", "mq_app")  # mq_mid, between them, merges through REST
 ADDED = "added to the merge queue"
@@ -85,18 +86,22 @@ def test_two_repos_behind_merge_queues_release_end_to_end(
     assert queue_refs == []  # the queue cleans up its merge group ref once it merged
 
 
-class FailTheMergeGroup(ConsoleProgress):
-    """Turns `repo`'s CI red right after the enqueue: the PR's own checks were green, the
-    queue's `merge_group` run (built after the queue's delay) fails."""
+class AfterTheEnqueue(ConsoleProgress):
+    """Changes `repo`'s CI right after the enqueue: the PR's own checks were green, the
+    queue's `merge_group` run (built after the queue's delay) gets `ci`."""
 
-    def __init__(self, rig: Rig, repo: str) -> None:
+    def __init__(self, rig: Rig, repo: str, **ci: Any) -> None:
         super().__init__()
-        self.rig, self.repo = rig, repo
+        self.rig, self.repo, self.ci = rig, repo, ci
 
     def note(self, repo: str | None, message: str) -> None:
         super().note(repo, message)
         if repo == self.repo and message.endswith(ADDED):
-            self.rig.admin.set_ci(repo, conclusion="failure")
+            self.rig.admin.set_ci(repo, **self.ci)
+
+
+def fail_the_merge_group(rig: Rig, repo: str) -> AfterTheEnqueue:
+    return AfterTheEnqueue(rig, repo, conclusion="failure")
 
 
 def test_a_failing_merge_group_check_is_merge_queue_removed_and_resume_completes(
@@ -109,7 +114,7 @@ def test_a_failing_merge_group_check_is_merge_queue_removed_and_resume_completes
     queues("mqf_core", delay=1.0)
     config = rig.config("queuefail")
 
-    status, state = rig.release(config, "mqf-1", progress=FailTheMergeGroup(rig, "mqf_core"))
+    status, state = rig.release(config, "mqf-1", progress=fail_the_merge_group(rig, "mqf_core"))
 
     assert status == 1, capsys.readouterr().out
     repo = state.repos["mqf_core"]
@@ -276,3 +281,70 @@ def test_a_pull_queued_ahead_is_base_moved_and_resume_completes_once_it_left(
     merged = resumed.repos["mqa_core"]
     assert rig.repo_snapshot("mqa_core")["tags"][merged.tag] == merged.merge_sha
     assert merged.merge_sha == release_pull["merge_commit_sha"]
+
+
+def test_a_queue_slower_than_the_bound_is_ci_timeout_and_resume_waits_on_the_entry(
+    rig: Rig, queues: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The wait for the queue is bounded: CI_TIMEOUT names the entry's position and
+    state, and the entry stays queued; resume waits on it again (no second enqueue) and
+    records the queue's merge commit once its checks pass."""
+    rig.push("mqs_core", "fix: worth a release")
+    queues("mqs_core", delay=1.0)
+    config = rig.config("queueslow")
+    hold = AfterTheEnqueue(rig, "mqs_core", duration=600.0)  # merge_group checks pend
+
+    status, state = rig.release(
+        config, "mqs-1", waits=replace(FAST_WAITS, ci_timeout=3.0), progress=hold
+    )
+
+    assert status == 1, capsys.readouterr().out
+    repo = state.repos["mqs_core"]
+    assert repo.error is not None and repo.error.code == "CI_TIMEOUT"
+    assert repo.error.message.startswith(
+        f"PR #{repo.pr_number} still in the merge queue after 3 s (position 1, "
+    )
+    assert repo.error.hint is not None and repo.error.hint.startswith("the entry stays queued")
+    assert repo.pr_number is not None
+    hub = GitHub(rig.world.github.api_url, rig.world.github.token, rig.world.owner)
+    assert graphql.pull_state(hub, "mqs_core", repo.pr_number).entry is not None
+
+    rig.admin.set_ci("mqs_core", duration=CI_SECONDS)
+    rig.admin.rerun_ci("mqs_core", _group_sha(rig, "mqs_core"))
+    capsys.readouterr()
+    again, resumed = rig.resume(config, "mqs-1")
+
+    out = capsys.readouterr().out
+    assert again == 0, out
+    assert ADDED not in out  # waited on the entry it left, not enqueued again
+    _landed_by_queue(rig, resumed.repos["mqs_core"])
+
+
+def test_resume_after_a_removal_does_not_enqueue_a_closed_pull(
+    rig: Rig, queues: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Resume enqueues again only while the PR is open at the release commit: a PR
+    closed after the queue removed it is MERGE_FAILED, and nothing is enqueued."""
+    rig.push("mqx_core", "fix: worth a release")
+    queues("mqx_core", delay=1.0)
+    config = rig.config("queueclosed")
+    status, state = rig.release(config, "mqx-1", progress=fail_the_merge_group(rig, "mqx_core"))
+    repo = state.repos["mqx_core"]
+    assert status == 1 and repo.error is not None, capsys.readouterr().out
+    assert repo.error.code == "MERGE_QUEUE_REMOVED"
+    gh = Github(base_url=rig.world.github.api_url, auth=Auth.Token(rig.world.github.token))
+    assert repo.pr_number is not None
+    gh.get_repo(f"{rig.world.owner}/mqx_core").get_pull(repo.pr_number).edit(state="closed")
+    rig.admin.set_ci("mqx_core", conclusion="success")
+
+    again, resumed = rig.resume(config, "mqx-1")
+
+    assert again == 1, capsys.readouterr().out
+    failed = resumed.repos["mqx_core"]
+    assert failed.error is not None and failed.error.code == "MERGE_FAILED"
+    assert failed.error.message == (
+        f"PR #{repo.pr_number} is closed, not open: it cannot be enqueued"
+    )
+    [pull] = rig.pulls("mqx_core")
+    assert (pull["state"], pull["merged"]) == ("closed", False)
+    assert repo.tag not in rig.repo_snapshot("mqx_core")["tags"]

@@ -200,10 +200,7 @@ def _resolve_enqueue(_root: Any, info: Any, input: JSON) -> JSON:
         entry = queue.enqueue(forge, pr, input.get("expectedHeadOid"), token.login)
     except queue.QueueRefusal as refusal:
         raise GraphQLError(refusal.message, extensions={"type": refusal.kind}) from refusal
-    return {
-        "clientMutationId": input.get("clientMutationId"),
-        "mergeQueueEntry": _entry(forge, entry),
-    }
+    return _payload(forge, input, entry)
 
 
 def _resolve_dequeue(_root: Any, info: Any, input: JSON) -> JSON:
@@ -212,10 +209,7 @@ def _resolve_dequeue(_root: Any, info: Any, input: JSON) -> JSON:
         entry = queue.dequeue(forge, pr, token.login)
     except queue.QueueRefusal as refusal:
         raise GraphQLError(refusal.message, extensions={"type": refusal.kind}) from refusal
-    return {
-        "clientMutationId": input.get("clientMutationId"),
-        "mergeQueueEntry": _entry(forge, entry),
-    }
+    return _payload(forge, input, entry)
 
 
 def _payload(forge: Forge, given: JSON, entry: QueueEntryRecord) -> JSON:

@@ -185,6 +185,7 @@ class QueueEntryRecord(BaseModel):
     base_sha: str | None = None  # the branch tip the merge group was built on
     group_sha: str | None = None  # the `merge_group` commit, once built
     group_ref: str | None = None  # `refs/heads/gh-readonly-queue/<branch>/pr-<n>-<sha>`
+    left_at: int | None = None  # a removed entry (a dequeue's answer): the place it had
 
 
 class QueueEventRecord(BaseModel):

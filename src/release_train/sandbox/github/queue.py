@@ -68,6 +68,8 @@ def entry_of(forge: Forge, repo: str, number: int) -> QueueEntryRecord | None:
 
 def position(forge: Forge, entry: QueueEntryRecord) -> int:
     """1 for the front of the queue; a removed entry keeps the place it had."""
+    if entry.left_at is not None:
+        return entry.left_at
     queue = entries(forge, entry.repo, entry.branch)
     ids = [e.id for e in queue]
     return ids.index(entry.id) + 1 if entry.id in ids else len(ids) + 1
@@ -136,7 +138,7 @@ def dequeue(forge: Forge, pr: PullRecord, login: str) -> QueueEntryRecord:
             raise QueueRefusal("UNPROCESSABLE", "Pull request is not in the merge queue")
         if entry.state == "LOCKED":
             raise QueueRefusal("UNPROCESSABLE", "Pull request is being merged by the merge queue")
-        answer = entry.model_copy()
+        answer = entry.model_copy(update={"left_at": position(forge, entry)})
         remove(forge, entry, "The pull request was removed from the queue manually.", login)
     return answer
 

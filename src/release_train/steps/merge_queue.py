@@ -139,16 +139,19 @@ def _tell(ctx: RepoContext, number: int, entry: QueueEntry, watch: _Watch) -> No
 
 
 def _removed(ctx: RepoContext, number: int, state: QueueState) -> ReleaseError:
-    reason = state.removal
-    closed = state.state != "OPEN"
-    because = f": {reason}" if reason else " (GitHub gave no reason)"
+    because = f": {state.removal}" if state.removal else " (GitHub gave no reason)"
+    if state.state != "OPEN":
+        hint = f"{ctx.repo.pr_url} was closed: reopen it, then resume"
+    else:
+        hint = (
+            "a merge_group check failed or the PR conflicts with the branch: fix the cause "
+            f"(see {ctx.repo.pr_url}), then resume; it enqueues the release commit again"
+        )
     return ReleaseError(
         ErrorCode.MERGE_QUEUE_REMOVED,
         f"the merge queue removed PR #{number} without merging it{because}",
         repo=ctx.name,
-        hint=(f"{ctx.repo.pr_url} was closed: reopen it, then resume" if closed else "")
-        or "a merge_group check failed or the PR conflicts with the branch: fix the cause "
-        f"(see {ctx.repo.pr_url}), then resume; it enqueues the release commit again",
+        hint=hint,
     )
 
 

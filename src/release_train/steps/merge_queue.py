@@ -17,6 +17,8 @@ from release_train.adapters.merge_guards import MergeQueueRule
 from release_train.context import RepoContext
 from release_train.errors import ErrorCode, ReleaseError
 
+GONE_PROBES = 2  # looks without an entry or a merge before the entry counts as removed
+
 
 def land(ctx: RepoContext, number: int, rule: MergeQueueRule | None) -> None:
     """Put PR `number` through its base's merge queue; `ctx.repo.merge_sha` once merged."""
@@ -104,6 +106,7 @@ class _Watch:
 
     seen: QueueEntry | None = None
     said: set[tuple[str, int]] = field(default_factory=set)
+    gone: int = 0  # probes in a row that found neither an entry nor a merge
 
 
 def _wait(ctx: RepoContext, number: int, rule: MergeQueueRule | None) -> None:
@@ -118,7 +121,13 @@ def _wait(ctx: RepoContext, number: int, rule: MergeQueueRule | None) -> None:
             ctx.repo.merge_sha = state.merge_commit  # GitHub's record, never the branch head
             return True
         if state.entry is None:
-            raise _removed(ctx, number, state)
+            # The queue drops the entry as it lands the group; the PR may show `merged` a
+            # moment later, so only a second look without either is a removal.
+            watch.gone += 1
+            if watch.gone >= GONE_PROBES:
+                raise _removed(ctx, number, state)
+            return False
+        watch.gone = 0
         _tell(ctx, number, state.entry, watch)
         return False
 

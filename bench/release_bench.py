@@ -4,9 +4,11 @@ For `--max-parallel` 1 and 3, each in a fresh in-process sandbox, it runs the re
 the CLI (so the wall time is a user's) and prints the wall time against the critical path of
 the dependency graph and the serial sum, their ratios, the speedup, and the GitHub API
 requests per repo from the sandbox's request log (writes, reads, polls; git separately)
-against GitHub's limits. It never asserts a time. Usage:
+against GitHub's limits. `--synthetic` releases a synthetic 50-repo, 6-tier family once at
+`--max-parallel` 8 instead (see `synthetic`). It never asserts a time. Usage:
 
     python bench/release_bench.py [--ci 2] [--delay 2] [--repeat 1] [--keep DIR]
+    python bench/release_bench.py --synthetic [--repos 50] [--tiers 6] [--ci 2] [--delay 2]
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from release_train.core.state import PHASES, RunState
 from release_train.errors import ReleaseError
 from release_train.runs import load_run
 from release_train.sandbox.control import Sandbox
+from release_train.sandbox.family import Hook, config_text
+from release_train.sandbox.synthetic import build_synthetic_family, synthetic_specs
 
 PARALLELISM = (1, 3)
 RUN_ID = "bench-release"
@@ -53,6 +57,19 @@ UNATTRIBUTED = "(no repo)"
 TOKEN_LIMIT_PER_HOUR = 1000  # GITHUB_TOKEN, per repository
 WRITES_PER_MINUTE = 80  # secondary limit on content-creating requests
 WRITES_PER_HOUR = 500
+APP_LIMIT_PER_HOUR = 5000  # a GitHub App installation token (at least; more with repos/users)
+SYNTHETIC_PARALLEL = 8
+# Content-creating API writes by what they make (GitHub's secondary limit counts these).
+WRITE_KINDS = (
+    ("pull request", re.compile(r"^POST /pulls$")),
+    ("merge", re.compile(r"^PUT /pulls/\d+/merge$")),
+    ("branch deleted", re.compile(r"^DELETE /git/refs/heads/.*$")),
+    ("tag or ref", re.compile(r"^(POST|PATCH|DELETE) /git/(refs|tags)(/.*)?$")),
+    ("release", re.compile(r"^(POST|PATCH) /releases(/.*)?$")),
+    ("comment", re.compile(r"^POST /issues/\d+/comments$")),
+    ("dispatch", re.compile(r"^POST /actions/workflows/[^/]+/dispatches$")),
+    ("state file", re.compile(r"^PUT /contents/.*$")),
+)
 
 
 @dataclass(frozen=True)
@@ -278,18 +295,167 @@ def print_requests(found: Measurement) -> None:
     )
 
 
+# -- the synthetic family: 50 repos in 6 tiers at max_parallel 8 ----------------------------
+
+
+def write_kind(entry: dict[str, Any]) -> str:
+    match = API_REPO.match(str(entry["path"]))
+    call = f"{entry['method']} {(match['rest'] or '') if match else entry['path']}"
+    return next((kind for kind, pattern in WRITE_KINDS if pattern.match(call)), "other")
+
+
+def repo_seconds(state: RunState) -> dict[str, float]:
+    """Each repo's own time: its first step after PLANNED to its last mark (DONE when done)."""
+    found = {}
+    for name, repo in state.repos.items():
+        marks = [m.at for m in repo.phase_history if m.phase != "PLANNED"]
+        found[name] = (marks[-1] - marks[0]).total_seconds() if len(marks) > 1 else 0.0
+    return found
+
+
+def synthetic(root: Path, repos: int, tiers: int, ci: float, delay: float) -> int:
+    """Seed the synthetic family, time its plan, release it once at SYNTHETIC_PARALLEL."""
+
+    def family(
+        dest: Path, *, before_tag: Hook | None = None, after_tag: Hook | None = None
+    ) -> list[Path]:
+        return build_synthetic_family(
+            dest, before_tag=before_tag, after_tag=after_tag, repos=repos, tiers=tiers
+        )
+
+    started = time.perf_counter()
+    world = Sandbox.start(root / "synthetic", family=family)
+    try:
+        print(
+            f"  sandbox with {len(world.repos)} repos up in {time.perf_counter() - started:.1f} s"
+        )
+        config = world.root / CONFIG_FILE
+        specs = synthetic_specs(repos, tiers)
+        config.write_text(config_text(specs, owner=world.owner, index_url=world.cdn.simple_url))
+        began = time.perf_counter()
+        graph = plan_edges(config, world.env)
+        plan_time = time.perf_counter() - began
+        found = release(world, SYNTHETIC_PARALLEL, ci, delay)
+        (root / "requests.json").write_text(json.dumps(found.requests, indent=1) + "\n")
+    finally:
+        world.stop()
+    print_synthetic(found, graph, plan_time, ci, delay)
+    return 0
+
+
+def print_synthetic(
+    found: Measurement,
+    graph: tuple[list[str], list[tuple[str, str]]],
+    plan_time: float,
+    ci: float,
+    delay: float,
+) -> None:
+    repos, edges = graph
+    state, n = found.state, found.parallel
+    done = sum(1 for r in state.repos.values() if r.status == "done")
+    weight = repo_seconds(state)
+    critical, chain = longest_path(repos, edges, weight)
+    serial = sum(weight.values())
+    bound = max(critical, serial / n)
+    print(f"\nsynthetic family: {len(repos)} repos, {len(edges)} edges, {len(chain)} tiers deep;")
+    print(f"released {done}/{len(state.repos)} at max_parallel {n}, CI {ci:g} s, delay {delay:g} s")
+    rows = [
+        ("plan (CLI, --format json)", plan_time),
+        ("release wall time", found.wall),
+        ("  run overhead: start, plan, clones", found.run_overhead),
+        ("  release span: state -> last DONE", found.span),
+        ("mean repo time (first step -> DONE)", serial / len(weight)),
+        (f"critical path, {len(chain)} repos", critical),
+        ("serial sum", serial),
+        (f"lower bound max(critical, serial/{n})", bound),
+    ]
+    for label, seconds in rows:
+        print(f"  {label:40}{seconds:>9.1f} s")
+    print(
+        f"  wall / critical {found.wall / critical:.2f}; "
+        f"span / critical {found.span / critical:.2f}; "
+        f"span / lower bound {found.span / bound:.2f}; "
+        f"serial / span {serial / found.span:.2f} (repos at once, mean)"
+    )
+    print(f"  critical path: {' -> '.join(chain)}")
+    print_synthetic_requests(found)
+
+
+def print_synthetic_requests(found: Measurement) -> None:
+    counts = tally(found.requests)
+    per_repo = {r: c for r, c in counts.items() if r != UNATTRIBUTED}
+    api = [api_count(c) for c in per_repo.values()]
+    total: Counter[str] = Counter()
+    for row in counts.values():
+        total.update(row)
+    api_total = api_count(total)
+    busiest = sorted(per_repo, key=lambda r: (-api_count(per_repo[r]), r))[:3]
+    writes = [e for e in found.requests if classify(e)[1] == "write"]
+    kinds = Counter(write_kind(e) for e in writes)
+    peak = peak_per_minute([float(e["time"]) for e in writes])
+    peak_api = peak_per_minute(
+        [float(e["time"]) for e in found.requests if classify(e)[1] != "git"]
+    )
+    print(f"\nGitHub requests ({len(per_repo)} repos; git smart HTTP apart)")
+    print(
+        f"  per repo: API mean {statistics.mean(api):.1f}, median {statistics.median(api):g}, "
+        f"max {max(api)} ({', '.join(f'{r} {api_count(per_repo[r])}' for r in busiest)})"
+    )
+    means = ", ".join(
+        f"{k} {total[k] / len(per_repo):.1f}" for k in ("write", "read", "poll", "git")
+    )
+    print(f"  per repo, mean: {means}")
+    print(
+        f"  whole run: {api_total} API requests = {100 * api_total / TOKEN_LIMIT_PER_HOUR:.0f}% of "
+        f"GITHUB_TOKEN's {TOKEN_LIMIT_PER_HOUR:,}/h, {100 * api_total / APP_LIMIT_PER_HOUR:.0f}% "
+        f"of an App token's {APP_LIMIT_PER_HOUR:,}/h; peak {peak_api} API requests in any 60 s"
+    )
+    made = ", ".join(f"{k} {v}" for k, v in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+    print(f"  content-creating writes: {len(writes)} ({made})")
+    per_repo_writes = len(writes) / len(per_repo)
+    pace = found.parallel * per_repo_writes * 60.0 / WRITES_PER_MINUTE
+    print(
+        f"    at max_parallel {found.parallel}, {per_repo_writes:.1f} writes per repo stay under "
+        f"{WRITES_PER_MINUTE}/min while a repo takes at least {pace:.0f} s (here: mean "
+        f"{statistics.mean(repo_seconds(found.state).values()):.0f} s)"
+    )
+    print(
+        f"    peak {peak} in any 60 s vs {WRITES_PER_MINUTE}/min = {peak / WRITES_PER_MINUTE:.2f}; "
+        f"{len(writes)} in the run vs {WRITES_PER_HOUR}/h = {len(writes) / WRITES_PER_HOUR:.2f}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ci", type=float, default=2.0, help="simulated CI seconds (C)")
     parser.add_argument("--delay", type=float, default=2.0, help="index delay seconds (D)")
     parser.add_argument("--repeat", type=int, default=1, help="releases per N (median)")
     parser.add_argument("--keep", type=Path, help="leave sandboxes, states and logs here")
+    parser.add_argument(
+        "--synthetic", action="store_true", help="release a synthetic family at max_parallel 8"
+    )
+    parser.add_argument("--repos", type=int, default=50, help="--synthetic: repos")
+    parser.add_argument("--tiers", type=int, default=6, help="--synthetic: tiers")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
 
     root = (args.keep or Path(tempfile.mkdtemp(prefix="release-bench-"))).resolve()
     began = time.perf_counter()
+    if args.synthetic:
+        print(
+            f"release bench: synthetic {args.repos} repos in {args.tiers} tiers, "
+            f"CI {args.ci:g} s, index delay {args.delay:g} s"
+        )
+        try:
+            return synthetic(root, args.repos, args.tiers, args.ci, args.delay)
+        except ReleaseError as error:
+            print(error.render(), file=sys.stderr)
+            return 1
+        finally:
+            print(f"\nbench took {time.perf_counter() - began:.0f} s")
+            if args.keep is None:
+                shutil.rmtree(root, ignore_errors=True)
     print(f"release bench: CI {args.ci:g} s, index delay {args.delay:g} s, repeat {args.repeat}")
     runs: dict[int, list[Measurement]] = {n: [] for n in PARALLELISM}
     graphs = []

@@ -93,7 +93,41 @@ def test_tag_template_unknown_placeholder(tmp_path: Path) -> None:
 
 def test_depends_on_unknown_repo(tmp_path: Path) -> None:
     err = error_of(tmp_path, 'owner = "o"\n[repos.a]\ndepends_on = ["zzz"]\n')
-    assert "repos.a.depends_on names unknown repos: ['zzz']" in err.message
+    assert "repos.a.depends_on names unknown repos: zzz" in err.message
+
+
+def test_an_unknown_repo_in_depends_on_gets_a_did_you_mean(tmp_path: Path) -> None:
+    text = 'owner = "o"\n[repos.omnibase_core]\n[repos.b]\ndepends_on = ["omnibase_cor"]\n'
+    err = error_of(tmp_path, text)
+    assert err.message.endswith(
+        "repos.b.depends_on names unknown repos: omnibase_cor (did you mean omnibase_core?)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        (
+            'owner = "o"\ntag_fromat = "x"\n[repos.a]\n',
+            "tag_fromat: unknown key (did you mean tag_format?)",
+        ),
+        (
+            'owner = "o"\n[repos.a]\npakage = "x"\n',
+            "repos.a.pakage: unknown key (did you mean package?)",
+        ),
+        (
+            'owner = "o"\n[repos.a]\n[slack]\nchanel = "C1"\n',
+            "slack.chanel: unknown key (did you mean channel?)",
+        ),
+        ('owner = "o"\nzzzz = 1\n[repos.a]\n', "zzzz: unknown key"),
+    ],
+)
+def test_an_unknown_key_is_named_with_the_closest_known_one(
+    tmp_path: Path, text: str, where: str
+) -> None:
+    err = error_of(tmp_path, text)
+    assert err.code is ErrorCode.CONFIG_INVALID
+    assert err.message == f"{tmp_path / 'release-train.toml'}: {where}"
 
 
 def test_bad_toml_is_reported(tmp_path: Path) -> None:
@@ -105,7 +139,18 @@ def test_missing_config_has_a_hint(tmp_path: Path) -> None:
     with pytest.raises(ReleaseError) as err:
         load_config(cwd=tmp_path)
     assert err.value.code is ErrorCode.CONFIG_NOT_FOUND
-    assert err.value.hint is not None and "--config" in err.value.hint
+    assert err.value.hint == (
+        "run `release-train init --workspace DIR` to write one, or pass --config"
+    )
+
+
+def test_an_unreadable_config_has_the_same_hint(tmp_path: Path) -> None:
+    with pytest.raises(ReleaseError) as err:
+        load_config(tmp_path / "missing.toml")
+    assert err.value.code is ErrorCode.CONFIG_NOT_FOUND
+    assert err.value.hint == (
+        "run `release-train init --workspace DIR` to write one, or pass --config"
+    )
 
 
 def test_prerelease_none_string_means_none() -> None:

@@ -20,7 +20,7 @@ from release_train.config import Config
 from release_train.console import ConsoleProgress
 from release_train.context import Services, Waits
 from release_train.errors import ErrorCode, ReleaseError
-from release_train.interrupts import Stop, handled
+from release_train.interrupts import Stop, deferred, handled, unwinding
 
 
 def services(tmp_path: Path) -> Services:
@@ -84,3 +84,22 @@ def test_a_check_passes_until_a_stop_is_asked() -> None:
     with pytest.raises(ReleaseError) as caught:
         stop.check("MERGE", "lib")
     assert (caught.value.code, caught.value.repo) == (ErrorCode.INTERRUPTED, "lib")
+
+
+def test_a_signal_in_a_deferred_block_is_raised_once_the_block_has_ended() -> None:
+    steps = []
+    with unwinding():
+        try:
+            with deferred():
+                signal.raise_signal(signal.SIGTERM)
+                steps.append("end of the block")  # reached: the signal was held
+        except KeyboardInterrupt:
+            steps.append("raised after it")
+    assert steps == ["end of the block", "raised after it"]
+
+
+def test_unwinding_turns_sigterm_into_keyboard_interrupt_and_restores_the_handler() -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    with unwinding(), pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) is before

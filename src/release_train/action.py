@@ -20,6 +20,7 @@ from release_train.adapters.actions import ActionsProgress, ActionsRuntime
 from release_train.adapters.store import StateStore
 from release_train.config import Config, GateKind, StoreKind, load_config
 from release_train.core import render, summary
+from release_train.core.family_note import note_markdown
 from release_train.core.plan import Plan
 from release_train.core.problems import errors, preflight_failed
 from release_train.core.state import Gate, RunState, RunStatus, dry_run_result, run_result
@@ -263,7 +264,7 @@ class Action:
         if state is not None:
             _write(OUT_DIR / f"{state.run_id}.json", state.model_dump_json(indent=2) + "\n")
             self.progress.close()
-            self.runtime.summary(summary.summary_markdown(state))
+            self.runtime.summary(summary.summary_markdown(state) + "\n" + note_markdown(state))
             self._slack_summary(state)
         self.runtime.outputs(
             {

@@ -13,10 +13,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from release_train import __version__, runs
-from release_train.config import Config, FailurePolicy, load_config
+from release_train.adapters import toolchain
+from release_train.completion import SHELLS
+from release_train.completion import script as completion_script
+from release_train.config import CONFIG_FILE, Config, FailurePolicy, load_config
 from release_train.console import ConsoleProgress
 from release_train.core import render
 from release_train.core.problems import errors, preflight_failed
+from release_train.core.spelling import did_you_mean
 from release_train.core.versions import Bump, Prerelease
 from release_train.errors import ErrorCode, ExitStatus, ReleaseError
 from release_train.preflight import validate_gate_token, validate_run_id
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
 # commands that need them import them below.
 
 Handler = Callable[[argparse.Namespace], int]
+BUMPS = tuple(b.value for b in Bump)
 
 FORMATS: dict[str, Callable[[Plan], str]] = {
     "text": render.plan_text,
@@ -40,19 +45,28 @@ FORMATS: dict[str, Callable[[Plan], str]] = {
 }
 
 
+def print_error(text: str) -> None:
+    """`text` on stderr, after what stdout holds: piped together, the two keep their order."""
+    sys.stdout.flush()
+    print(text, file=sys.stderr, flush=True)
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, help="config file (default: ./release-train.toml)")
     parser.add_argument(
         "--workspace",
         type=Path,
-        help="directory with one clone per repo, named as the repo; nothing there is changed",
+        help="directory with one clone per repo, named as the repo; `plan` only reads them, "
+        "`release` adds a worktree and a `release/<run>/<repo>` branch to each clone it "
+        "releases (their checkouts stay as they are)",
     )
 
 
 def _selection(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("repos", nargs="*", help="repos to release (default: all)")
     parser.add_argument("--all", action="store_true", help="all repos (same as naming none)")
-    parser.add_argument("--bump", choices=[b.value for b in Bump], help="override inference")
+    # No `choices`: a bad value gets the tool's error[USAGE] and hint, not argparse's usage.
+    parser.add_argument("--bump", metavar="{" + ",".join(BUMPS) + "}", help="override inference")
     parser.add_argument(
         "--prerelease",
         choices=["none", *(p.value for p in Prerelease)],
@@ -74,14 +88,18 @@ def _config(args: argparse.Namespace) -> Config:
 
 def _options(args: argparse.Namespace) -> runs.Options:
     if getattr(args, "all", False) and args.repos:
-        raise ReleaseError(ErrorCode.USAGE, "give repos or --all, not both")
+        raise ReleaseError(
+            ErrorCode.USAGE,
+            "give repos or --all, not both",
+            hint="name the repos to release, or --all (the same as naming none)",
+        )
     if getattr(args, "run_id", None):
         validate_run_id(args.run_id)
-    bump = getattr(args, "bump", None)
+    bump = _bump(getattr(args, "bump", None))
     policy = getattr(args, "failure_policy", None)
     return runs.Options(
         repos=getattr(args, "repos", ()),
-        bump=Bump(bump) if bump else None,
+        bump=bump,
         run_id=getattr(args, "run_id", None),
         workspace=args.workspace,
         skip_index_wait=getattr(args, "skip_pypi_wait", False),
@@ -93,6 +111,16 @@ def _options(args: argparse.Namespace) -> runs.Options:
         dry_run=getattr(args, "dry_run", False),
         config_path=getattr(args, "config", None),
         offline=getattr(args, "offline", False),
+    )
+
+
+def _bump(value: str | None) -> Bump | None:
+    if value is None or value in BUMPS:
+        return Bump(value) if value else None
+    raise ReleaseError(
+        ErrorCode.USAGE,
+        f"--bump {value!r} is not a bump{did_you_mean(value, BUMPS)}",
+        hint=f"give one of {', '.join(BUMPS)}, or leave --bump out to infer it from the commits",
     )
 
 
@@ -112,7 +140,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(FORMATS[args.format](plan))
     if errors(plan.problems):  # the plan is printed, and the exit status says it cannot start
-        print(preflight_failed(plan.problems).render(), file=sys.stderr)
+        print_error(preflight_failed(plan.problems).render())
         return int(ErrorCode.PREFLIGHT_FAILED.exit_status)
     return ExitStatus.OK
 
@@ -201,6 +229,7 @@ def cmd_release(args: argparse.Namespace) -> int:
         if args.result_file:
             args.result_file.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")
         return ExitStatus.OK
+    toolchain.require(toolchain.release_tools(sources.values()))  # all missing ones named
     if plan.entries:
         runs.check_train(config, options, plan.run_id)  # before anyone is asked to approve
     gate = _gate(args, plan)
@@ -214,31 +243,40 @@ def cmd_resume(args: argparse.Namespace) -> int:
         validate_gate_token(args.gate_attestation, run_id)
     config = _config(args)
     options = _options(argparse.Namespace(**{**vars(args), "run_id": None, "repos": ()}))
+    toolchain.require([toolchain.GIT, toolchain.UV])
     world = runs.connect(config, options, ConsoleProgress())
     return runs.resume(world, options, run_id).exit_status
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from release_train.core import summary  # noqa: PLC0415 - a run's state
+    from release_train.core import history, summary  # noqa: PLC0415 - a run's state
     from release_train.core.state import run_result  # noqa: PLC0415
 
     config = _config(args)
-    options = runs.Options()
+    options = runs.Options(config_path=args.config)
     store = runs.store_for(config, options.env)
     if args.run_id is None:
-        listed = store.runs()
-        for run_id, archived in listed:
-            print(f"{run_id}{'  (archived)' if archived else ''}")
-        if not listed:
-            print(f"no runs in {store.describe()}")
+        if args.format == "markdown":
+            raise ReleaseError(
+                ErrorCode.USAGE,
+                "the run list has text and JSON formats",
+                hint="use --format text or json, or give a RUN_ID for its Markdown summary",
+            )
+        listing = runs.list_runs(store)
+        json_text = listing.model_dump_json(indent=2) + "\n"
+        sys.stdout.write(json_text if args.format == "json" else history.runs_text(listing))
         return ExitStatus.OK
-    state, archived, location = runs.load_run(store, validate_run_id(args.run_id))
+    run_id = validate_run_id(args.run_id)
+    state, archived, location = runs.load_run(store, run_id)
     if args.format == "json":
         sys.stdout.write(run_result(state).model_dump_json(indent=2) + "\n")
     elif args.format == "markdown":
         sys.stdout.write(summary.summary_markdown(state))
     else:
-        sys.stdout.write(summary.status_text(state, archived=archived, location=location))
+        resume = options.resume_command(run_id)
+        sys.stdout.write(
+            history.run_text(state, archived=archived, location=location, resume=resume)
+        )
     return ExitStatus.OK
 
 
@@ -284,6 +322,36 @@ def cmd_sample_family(args: argparse.Namespace) -> int:
     (dest / "release-train.toml").write_text(config_text(), encoding="utf-8")
     print(f"sample family written to {dest}")
     print(f"try: release-train plan --config {dest}/release-train.toml --workspace {dest}")
+    return ExitStatus.OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from release_train import scaffold  # noqa: PLC0415 - init only
+
+    request = scaffold.InitRequest(
+        args.out or Path(CONFIG_FILE), args.workspace, args.owner, args.repos
+    )
+    sys.stdout.write(scaffold.init(request, dict(os.environ)))
+    return ExitStatus.OK
+
+
+def _init_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    init = sub.add_parser("init", help="write a release-train.toml for a workspace or GitHub repos")
+    init.add_argument(
+        "--workspace", type=Path, help="directory with one clone per repo (read only)"
+    )
+    init.add_argument(
+        "--owner", help="GitHub organisation or user (default: from the clones' origin)"
+    )
+    init.add_argument("--repos", metavar="A,B,C", help="API mode: the repos of --owner to read")
+    init.add_argument(
+        "--out", type=Path, metavar="FILE", help=f"where to write (default: ./{CONFIG_FILE})"
+    )
+    init.set_defaults(handler=cmd_init)
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    sys.stdout.write(completion_script(args.shell, build_parser()))
     return ExitStatus.OK
 
 
@@ -366,6 +434,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     action.set_defaults(handler=cmd_action)
 
+    _init_parser(sub)
+    completion = sub.add_parser(
+        "completion",
+        help='print a shell completion script: eval "$(release-train completion bash)"',
+    )
+    completion.add_argument("shell", choices=SHELLS)
+    completion.set_defaults(handler=cmd_completion)
+
     family = sub.add_parser("sample-family", help="write the six-repo sample family to DIR")
     family.add_argument("dir", type=Path)
     family.set_defaults(handler=cmd_sample_family)
@@ -378,19 +454,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ReleaseError as exc:
-        print(exc.render(), file=sys.stderr)
+        print_error(exc.render())
         return int(exc.code.exit_status)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print_error("interrupted")
         return 130
     except Exception:  # a bug: keep the traceback out of the way, but keep it
         with tempfile.NamedTemporaryFile(
             "w", prefix="release-train-crash-", suffix=".log", delete=False
         ) as log:
             traceback.print_exc(file=log)
-        print(
+        print_error(
             f"error[{ErrorCode.INTERNAL}]: release-train failed unexpectedly; "
-            f"the traceback is in {log.name}\nhint: please report it with that file",
-            file=sys.stderr,
+            f"the traceback is in {log.name}\nhint: please report it with that file"
         )
         return int(ExitStatus.INTERNAL)

@@ -6,17 +6,20 @@ import os
 import tomllib
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from release_train.core.pyproject import PinPolicy
+from release_train.core.spelling import did_you_mean, suggestions
 from release_train.core.versions import Prerelease
 from release_train.errors import ErrorCode, ReleaseError
 
 CONFIG_FILE = "release-train.toml"
 DEFAULT_TAG_FORMAT = "{repo}/v{version}"
 _PLACEHOLDERS = ("{repo}", "{package}", "{version}")
+INIT_HINT = "run `release-train init --workspace DIR` to write one, or pass --config"
 
 
 class FailurePolicy(StrEnum):
@@ -200,6 +203,16 @@ class Config(_Model):
     github_release: bool = Field(
         False, description="Also create a GitHub Release with the changelog entry."
     )
+    family_release: bool = Field(
+        False,
+        description="Once every repo of a run is released, publish the family's release note "
+        "as a GitHub Release (tag train/<run id>, at the default branch) in the central repo.",
+    )
+    family_release_repo: str | None = Field(
+        None,
+        description="The central repo (owner/name, or a name under owner) for family_release; "
+        "default: the repo running the Action (GITHUB_REPOSITORY), else [state] repo.",
+    )
 
     @field_validator("tag_format")
     @classmethod
@@ -222,11 +235,13 @@ class Config(_Model):
         for repo, conf in self.repos.items():
             unknown = sorted(set(conf.depends_on or ()) - names)
             if unknown:
-                raise ValueError(f"repos.{repo}.depends_on names unknown repos: {unknown}")
+                raise ValueError(
+                    f"repos.{repo}.depends_on names unknown repos: {suggestions(unknown, names)}"
+                )
         for tier in self.tiers or ():
             unknown = sorted(set(tier) - names)
             if unknown:
-                raise ValueError(f"tiers name unknown repos: {unknown}")
+                raise ValueError(f"tiers name unknown repos: {suggestions(unknown, names)}")
         if self.checks_grace_seconds >= self.ci_timeout_minutes * 60:
             raise ValueError("checks_grace_seconds must be shorter than ci_timeout_minutes")
         return self
@@ -247,6 +262,39 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
 
+def _nested(annotation: Any) -> tuple[type[BaseModel], bool] | None:
+    """The model a field holds, and whether by name in a table (`repos.<name>`)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    args = get_args(annotation)
+    if get_origin(annotation) is dict and len(args) == 2:
+        found = _nested(args[1])
+        return (found[0], True) if found else None
+    return next((found for arg in args if (found := _nested(arg)) is not None), None)
+
+
+def _keys_at(loc: tuple[int | str, ...]) -> list[str]:
+    """The keys allowed in the table that `loc` (a path to a key in it) points into."""
+    model: type[BaseModel] = Config
+    parts = list(loc[:-1])
+    while parts:
+        field = model.model_fields.get(str(parts.pop(0)))
+        found = _nested(field.annotation) if field is not None else None
+        if found is None:
+            return []
+        model, by_name = found
+        if by_name and parts:
+            parts.pop(0)  # the repo's name
+    return sorted(model.model_fields)
+
+
+def _message(error: ErrorDetails) -> str:
+    if error["type"] == "extra_forbidden":
+        key = str(error["loc"][-1])
+        return f"unknown key{did_you_mean(key, _keys_at(error['loc']))}"
+    return error["msg"]
+
+
 def parse_config(data: dict[str, Any], source: str) -> Config:
     try:
         return Config.model_validate(data)
@@ -255,7 +303,7 @@ def parse_config(data: dict[str, Any], source: str) -> Config:
         more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
         raise ReleaseError(
             ErrorCode.CONFIG_INVALID,
-            f"{source}: {_location(first['loc'])}: {first['msg']}{more}",
+            f"{source}: {_location(first['loc'])}: {_message(first)}{more}",
             hint="see docs/configuration.md for every key and its default",
         ) from exc
 
@@ -269,7 +317,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         ) from exc
     except OSError as exc:
         raise ReleaseError(
-            ErrorCode.CONFIG_NOT_FOUND, f"{path}: cannot be read: {exc.strerror}"
+            ErrorCode.CONFIG_NOT_FOUND, f"{path}: cannot be read: {exc.strerror}", hint=INIT_HINT
         ) from exc
 
 
@@ -292,5 +340,5 @@ def load_config(path: Path | None = None, cwd: Path | None = None) -> tuple[Conf
     raise ReleaseError(
         ErrorCode.CONFIG_NOT_FOUND,
         f"no {CONFIG_FILE} or [tool.release-train] in {cwd}",
-        hint="pass --config FILE, or see examples/release-train.toml",
+        hint=INIT_HINT,
     )

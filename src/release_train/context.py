@@ -24,14 +24,30 @@ class Progress(Protocol):
 
     def step(self, repo: str, phase: str, outcome: str) -> None: ...
     def waiting(self, repo: str, what: str) -> None: ...
+    def wait_status(self, repo: str, status: WaitStatus) -> None: ...
     def note(self, repo: str | None, message: str) -> None: ...
     def warning(self, repo: str | None, message: str) -> None: ...
     def failure(self, repo: str, code: str, message: str, hint: str | None) -> None: ...
 
 
 @dataclass(frozen=True)
+class WaitStatus:
+    """Where a wait stands after a poll: what it waits for, how long, and what it saw."""
+
+    what: str
+    elapsed: float
+    timeout: float
+    url: str | None = None
+    states: tuple[tuple[str, str], ...] = ()  # (check name, its state), in the remote's order
+
+
+@dataclass(frozen=True)
 class Waits:
-    """Bounds of every wait; each polls with backoff from `first` up to `longest` seconds."""
+    """Bounds of every wait; each polls with backoff from `first` up to `longest` seconds.
+
+    While a wait is young the backoff stops at `young_longest`: a CI that takes 40 s is seen
+    green within seconds, not after a 30 s sleep begun at 35 s.
+    """
 
     ci_timeout: float = 3600.0
     publish_start_timeout: float = 120.0
@@ -39,6 +55,13 @@ class Waits:
     skip_index_wait: bool = False
     first: float = 0.5
     longest: float = 30.0
+    young: float = 300.0  # how long a wait counts as young
+    young_longest: float = 10.0
+
+    def interval(self, previous: float | None, elapsed: float) -> float:
+        """The sleep after a poll: `first`, then doubling, capped by the wait's age."""
+        cap = min(self.longest, self.young_longest) if elapsed < self.young else self.longest
+        return min(self.first if previous is None else previous * 2, cap)
 
     @classmethod
     def from_config(
@@ -75,25 +98,41 @@ class Services:
     def cache_dir(self) -> Path:
         return self.work_dir / "uv-cache"
 
-    def poll(self, repo: str, what: str, deadline: float, probe: Callable[[], bool]) -> bool:
+    def poll(
+        self,
+        repo: str,
+        what: str,
+        deadline: float,
+        probe: Callable[[], bool],
+        *,
+        url: str | None = None,
+        states: Callable[[], tuple[tuple[str, str], ...]] | None = None,
+        since: float | None = None,
+    ) -> bool:
         """Call `probe` with backoff until it is true (True) or `deadline` passes (False).
 
+        After each poll that was not the end, the progress hears the wait's status: the
+        elapsed time (`since` the wait began, default now) against the bound, `url`, and
+        what `states` reports (checks and their states).
         A stop request (Ctrl-C) ends the wait with INTERRUPTED: what waits is never applied.
         """
-        wait = self.waits.first
-        said = False
+        start = self.clock() if since is None else since
+        wait: float | None = None
         while True:
             self.stop.check(f"the end of the wait for {what}", repo)
             if probe():
                 return True
-            left = deadline - self.clock()
+            now = self.clock()
+            left = deadline - now
             if left <= 0:
                 return False
-            if not said:
+            if wait is None:
                 self.progress.waiting(repo, what)
-                said = True
+            found = states() if states is not None else ()
+            status = WaitStatus(what, now - start, deadline - start, url, found)
+            self.progress.wait_status(repo, status)
+            wait = self.waits.interval(wait, now - start)
             self.sleep(min(wait, left))
-            wait = min(wait * 2, self.waits.longest)
 
 
 @dataclass

@@ -8,7 +8,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from release_train import runs
+from release_train import interrupts, runs
+from release_train.adapters import toolchain
 from release_train.config import load_config
 from release_train.console import ConsoleProgress
 from release_train.core import render
@@ -19,27 +20,25 @@ from release_train.sandbox import control
 
 
 def run_demo(keep: Path | None) -> int:
-    """Start a sandbox, release all six repos through the twelve steps, report, stop it."""
+    """Start a sandbox, release all six repos through the twelve steps, report, stop it.
+
+    Every exit stops the sandbox and removes its directory (unless `keep`): an error, Ctrl-C
+    or SIGTERM at any moment, even a second signal that cuts the run short (issue 13, item 2).
+    """
+    toolchain.require(toolchain.DEMO_TOOLS)  # before anything starts, every missing one named
     started = time.monotonic()
-    root = keep.resolve() if keep else Path(tempfile.mkdtemp(prefix="release-train-demo-"))
-    print(f"Starting the sandbox in {root} (GitHub, package index and Slack stand-ins) ...")
-    env = control.up(root)
-    print(f"  ready in {time.monotonic() - started:.1f}s\n")
-    try:
-        config, _ = load_config(root / control.CONFIG_FILE)
-        options = runs.Options(env={**os.environ, **env})
-        plan, sources = runs.plan_release(config, options)
-        plan = with_access_problems(config, plan, options.env)
-        print(render.plan_text(plan))
-        if errors(plan.problems):  # the same preflight as `release`: nothing is started
-            raise preflight_failed(plan.problems)
-        gate = Gate(kind="yes", token=f"demo:{plan.run_id}", approved_by="release-train demo")
-        world = runs.connect(config, options, ConsoleProgress())
-        status = runs.start(world, options, plan, sources, gate).exit_status
-    finally:
-        if keep is None:
-            control.down(root)
-            shutil.rmtree(root, ignore_errors=True)
+    with interrupts.unwinding():
+        root = keep.resolve() if keep else Path(tempfile.mkdtemp(prefix="release-train-demo-"))
+        if keep is not None:  # `up` itself stops whatever it started if it is interrupted
+            status = _release(root, started, owned=False)
+        else:
+            with interrupts.at_exit_now(lambda: _remove(root)):
+                try:
+                    # Owned: even a SIGKILL of this process lets the server clean up.
+                    status = _release(root, started, owned=True)
+                finally:
+                    with interrupts.deferred():  # a further Ctrl-C does not cut the cleanup short
+                        _remove(root)
     print(f"\nDemo finished in {time.monotonic() - started:.1f}s.")
     if keep is not None:
         print(
@@ -47,3 +46,28 @@ def run_demo(keep: Path | None) -> int:
             f"`release-train status`; stop it with `release-train sandbox down --dir {root}`."
         )
     return status
+
+
+def _release(root: Path, started: float, *, owned: bool) -> int:
+    # Flushed: whoever reads a pipe (a test, `| tee`) learns the directory at once.
+    print(
+        f"Starting the sandbox in {root} (GitHub, package index and Slack stand-ins) ...",
+        flush=True,
+    )
+    env = control.up(root, owned=owned)
+    print(f"  ready in {time.monotonic() - started:.1f}s\n", flush=True)
+    config, _ = load_config(root / control.CONFIG_FILE)
+    options = runs.Options(env={**os.environ, **env})
+    plan, sources = runs.plan_release(config, options)
+    plan = with_access_problems(config, plan, options.env)
+    print(render.plan_text(plan))
+    if errors(plan.problems):  # the same preflight as `release`: nothing is started
+        raise preflight_failed(plan.problems)
+    gate = Gate(kind="yes", token=f"demo:{plan.run_id}", approved_by="release-train demo")
+    world = runs.connect(config, options, ConsoleProgress())
+    return runs.start(world, options, plan, sources, gate).exit_status
+
+
+def _remove(root: Path) -> None:
+    control.down(root)
+    shutil.rmtree(root, ignore_errors=True)

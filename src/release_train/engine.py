@@ -35,6 +35,7 @@ from release_train.core.state import (
 )
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.steps import Step, Worktree, steps_after
+from release_train.steps.protocol import Skippable
 
 # Test hook of the crash harness: "<repo>:<PHASE>" makes the process stop, state durable,
 # right after recording that phase, until something kills it from outside.
@@ -207,6 +208,8 @@ class Engine:
             outcome = "already there"
             if isinstance(step, Worktree):
                 step.check(ctx)
+            elif isinstance(step, Skippable):
+                outcome = step.idle(ctx) or outcome  # "no upstreams to pin", not "already there"
         else:
             step.apply(ctx)
             outcome = f"done in {time.monotonic() - started:.1f}s"

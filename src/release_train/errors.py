@@ -93,6 +93,9 @@ class ErrorCode(StrEnum):
     SANDBOX_ERROR = "SANDBOX_ERROR"
     INTERRUPTED = "INTERRUPTED"
     INTERNAL = "INTERNAL"
+    # `init` (issue 13, item 9): a config is never overwritten.
+    CONFIG_EXISTS = "CONFIG_EXISTS"
+    TOOL_MISSING = "TOOL_MISSING"  # uv, pre-commit, pypiserver or git cannot be found
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -120,6 +123,8 @@ _EXIT_STATUS: dict[ErrorCode, ExitStatus] = {
             ErrorCode.TAG_FORMAT_INVALID,
             ErrorCode.EDGE_DROPPED,
             ErrorCode.BRANCH_RULES,
+            ErrorCode.CONFIG_EXISTS,
+            ErrorCode.TOOL_MISSING,
         ],
         ExitStatus.USAGE,
     ),
@@ -153,6 +158,10 @@ _EXIT_STATUS: dict[ErrorCode, ExitStatus] = {
     ErrorCode.INTERRUPTED: ExitStatus.INTERRUPTED,
     ErrorCode.INTERNAL: ExitStatus.INTERNAL,
 }
+
+
+# The hint of an error that only a bug in release-train can cause.
+BUG_HINT = "this is a bug in release-train: please report it with this message"
 
 
 class ReleaseError(Exception):

@@ -121,7 +121,15 @@ def wait_for_checks(ctx: RepoContext, sha: str) -> None:
         if rule.required
         else f" ({config.checks_grace_seconds} s for late checks to register)"
     )
-    if not services.poll(ctx.name, what, start + services.waits.ci_timeout, settled):
+
+    def states() -> tuple[tuple[str, str], ...]:
+        seen = tuple((check.name, check.state) for check in last[0].checks) if last else ()
+        missing = rule.missing(last[0]) if last else list(rule.required)
+        return seen + tuple((name, "not reported") for name in missing)
+
+    deadline = start + services.waits.ci_timeout
+    url = ctx.repo.pr_url
+    if not services.poll(ctx.name, what, deadline, settled, url=url, states=states, since=start):
         if not last:
             from release_train.adapters.github import ChecksState  # noqa: PLC0415
 
@@ -131,9 +139,10 @@ def wait_for_checks(ctx: RepoContext, sha: str) -> None:
 
 def _failed(ctx: RepoContext, sha: str, state: ChecksState) -> ReleaseError:
     failed = state.failed[0]
+    said = f" ({failed.detail})" if failed.detail else ""
     return ReleaseError(
         ErrorCode.CI_FAILED,
-        f"check {failed.name!r} failed on {sha[:12]}",
+        f"check {failed.name!r} failed on {sha[:12]}{said}",
         repo=ctx.name,
         hint=f"see {failed.url or ctx.repo.pr_url}; re-run the check once the cause "
         "is fixed, then resume (only the release commit is ever merged)",

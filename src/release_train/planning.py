@@ -16,6 +16,7 @@ from release_train.core.graph import Graph, check_depends_on, check_tiers, order
 from release_train.core.plan import Plan, PlanOptions, make_plan, make_run_id, version_problems
 from release_train.core.plan_detail import DetailInputs, with_details
 from release_train.core.problems import Problem, sort_problems
+from release_train.core.spelling import suggestions
 from release_train.core.versions import Bump
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.preflight_publish import publish_problems
@@ -36,7 +37,7 @@ def select(config: Config, repos: Sequence[str]) -> list[str]:
     if unknown:
         raise ReleaseError(
             ErrorCode.UNKNOWN_REPO,
-            f"not in the configured family: {', '.join(unknown)}",
+            f"not in the configured family: {suggestions(unknown, config.repos)}",
             hint="known repos: " + ", ".join(sorted(config.repos)),
         )
     return sorted(set(repos)) if repos else sorted(config.repos)

@@ -7,6 +7,7 @@ imported where a run needs them: the CLI's plan path stays fast to start (issue 
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from release_train.adapters.github import GitHub
     from release_train.adapters.store import StateStore
     from release_train.context import Progress, Services
+    from release_train.core.history import RunList
     from release_train.core.state import Gate, RunState, SkillResult
     from release_train.family_lock import Trains
 
@@ -52,7 +54,11 @@ class Options:
     config_path: Path | None = None  # for the resume command a stopped run prints
 
     def resume_command(self, run_id: str) -> str:
-        config = f" --config {self.config_path}" if self.config_path is not None else ""
+        """The command that continues `run_id`: the state records the rest (workspace,
+        failure policy), the store comes from this config and environment."""
+        config = (
+            "" if self.config_path is None else f" --config {shlex.quote(str(self.config_path))}"
+        )
         return f"release-train resume {run_id}{config}"
 
 
@@ -187,6 +193,28 @@ def parse_state(text: str, location: str) -> RunState:
             f"state {location} is not a valid run state: {where}: {first['msg']}",
             hint="restore it from the run's artifact or the state branch; it was left untouched",
         ) from exc
+
+
+def list_runs(store: StateStore) -> RunList:
+    """Every run in `store`, newest first; a state that does not parse is listed as such."""
+    from release_train.core import history  # noqa: PLC0415 - runs only
+
+    entries = []
+    for run_id, listed_archived in store.runs():
+        try:
+            state, archived, location = load_run(store, run_id)
+        except ReleaseError as exc:
+            if exc.code is not ErrorCode.STATE_CORRUPT:
+                raise
+            where = f"{store.describe()}, run {run_id}"
+            entries.append(
+                history.unreadable(
+                    run_id, archived=listed_archived, location=where, error=exc.message
+                )
+            )
+            continue
+        entries.append(history.entry(state, archived=archived, location=location))
+    return history.RunList(store=store.describe(), runs=history.newest_first(entries))
 
 
 def load_run(store: StateStore, run_id: str) -> tuple[RunState, bool, str]:
@@ -359,6 +387,7 @@ def _execute(world: World, options: Options, state: RunState, sources: dict[str,
         world.store.archive(state.run_id)  # Step 4.2
     print()
     print(summary.summary_text(state), end="")
+    _family_release(world, options, state)
     result = run_result(state)
     _write_result(options, result)
     if stop.requested and state.status is not RunStatus.SUCCESS:
@@ -368,6 +397,20 @@ def _execute(world: World, options: Options, state: RunState, sources: dict[str,
         print(f"\n{resume_hint}")
         return Outcome(ExitStatus.RELEASE_FAILED, result, state)
     return Outcome(ExitStatus.OK, result, state)
+
+
+def _family_release(world: World, options: Options, state: RunState) -> None:
+    """Best effort, like the Slack summary: the family is released whatever GitHub answers."""
+    from release_train import family_release  # noqa: PLC0415 - runs only
+
+    try:
+        url = family_release.publish(world.github, world.config, options.env, state)
+    except ReleaseError as exc:
+        hint = f" ({exc.hint})" if exc.hint else ""
+        world.services.progress.warning(None, f"no family release: {exc.message}{hint}")
+        return
+    if url is not None:
+        print(f"\nFamily release: {url}")
 
 
 def _write_result(options: Options, result: SkillResult) -> None:

@@ -9,10 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from release_train.core.family_note import Highlight
 from release_train.core.graph import build_graph
 from release_train.core.messages import (
     MAX_BLOCKS,
     MAX_HEADER,
+    MAX_MESSAGE_TEXT,
     MAX_SECTION,
     SlackMessage,
     ack_message,
@@ -25,6 +27,7 @@ from release_train.core.messages import (
 from release_train.core.plan import Plan, PlanEntry, Skip
 from release_train.core.state import IndexStatus, RepoError, RepoState, RepoStatus, RunState
 from release_train.core.versions import Bump
+from tests.core.test_family_note import sample_state
 from tests.core.test_render import spec_example_plan
 from tests.core.test_summary import partial_state
 
@@ -172,7 +175,16 @@ def test_a_huge_plan_is_cut_to_slacks_limits_and_says_how_much_is_left_out() -> 
 def test_the_summary_has_counts_outcomes_links_and_the_gate() -> None:
     state = partial_state()
     message = summary_message(state)
-    assert types(message) == ["header", "section", "section", "section", "divider", "section"]
+    assert types(message) == [
+        "header",
+        "section",
+        "section",
+        "section",
+        "section",
+        "section",
+        "divider",
+        "section",
+    ]
     assert message.blocks[0]["text"]["text"] == f"[release] run {RUN} complete"
     assert message.blocks[1]["text"]["text"] == (
         "*Results:*\nReleased:  1 repo\nFailed:    1 repo\nBlocked:   4 repos\n"
@@ -186,7 +198,9 @@ def test_the_summary_has_counts_outcomes_links_and_the_gate() -> None:
     assert details[1].startswith("• `omnibase_core` 1.4.0 → 1.5.0 (minor) — failed at MERGE: ")
     assert "&lt;b&gt;lint&lt;/b&gt;" in details[1] and "@\u200dteam" in details[1]
     assert details[2] == "• `omnibase_infra` 2.0.0 → 2.1.0 (minor) — blocked by omnibase_core"
-    assert message.blocks[5]["text"]["text"] == (
+    assert message.blocks[4]["text"]["text"] == "*Release note:*"
+    assert message.blocks[5]["text"]["text"] == "*Tier 1*\n• `omnibase_spi` 1.2.0 → 1.2.1"
+    assert message.blocks[7]["text"]["text"] == (
         f"*Status:* PARTIAL\n*Plan Hash:* `{state.plan_hash}`\n*Gate:* `{state.gate_token}`"
     )
     assert message.text.startswith(f"[release] run {RUN} complete\n\nResults:\n  Released:  1 repo")
@@ -269,11 +283,21 @@ def hostile_state(name: str, message: str, url: str) -> RunState:
     blocked = repo.model_copy(
         update={"repo": "b", "status": RepoStatus.BLOCKED, "blocked_by": name, "error": None}
     )
+    noted = [Highlight(kind=k, text=message, scope=name, pr=7) for k in ("breaking", "feature")]
+    released = repo.model_copy(
+        update={
+            "repo": "c",
+            "status": RepoStatus.DONE,
+            "error": None,
+            "highlights": noted,
+            "pins": {name: message},
+        }
+    )
     return RunState(
         run_id=RUN,
         plan_hash="sha256:0123456789ab",
         gate_token=f"1.2:{name}",
-        repos={name: repo, "b": blocked},
+        repos={name: repo, "b": blocked, "c": released},
         skipped={name + "s": message},
     )
 
@@ -301,3 +325,43 @@ def test_blocks_are_plain_json_data() -> None:
 
     walk(gate_message(spec_example_plan(), RUN).blocks)
     walk(summary_message(partial_state()).blocks)
+
+
+NOTE_SECTION = """\
+*Tier 1*
+• `omnibase_spi` 0.9.1 → 0.10.0
+    ◦ *Breaking:* ProtocolLegacy is gone; use Protocol
+    ◦ *protocol:* add the event bus protocol (<https://github.com/OmniNode-ai/omnibase_spi/pull/12|#12>)
+*Tier 2*
+• `omnibase_core` 0.46.2 → 0.47.0, now requires omnibase-spi ==0.10.0
+    ◦ `ModelNode` &lt;b&gt;validates&lt;/b&gt; @\u200dteam names, fixes #7 (<https://github.com/OmniNode-ai/omnibase_core/pull/31|#31>)
+*Tier 3*
+• `omnibase_infra` 0.38.4 → 0.38.5, now requires omnibase-core ==0.47.0"""
+
+
+def test_the_summary_carries_the_family_note() -> None:
+    message = summary_message(sample_state())
+    assert message.blocks[4]["text"]["text"] == "*Release note:*"
+    assert message.blocks[5]["text"]["text"] == NOTE_SECTION
+    assert_safe(message)
+
+
+def test_a_large_familys_note_is_fitted_to_slacks_limits() -> None:
+    state = sample_state()
+    template = state.repos["omnibase_core"]
+    many = [Highlight(kind="feature", text="x" * 400, scope="s" * 80) for _ in range(20)]
+    state.repos = {
+        f"repo_{i:03d}": template.model_copy(
+            update={"repo": f"repo_{i:03d}", "tier": i % 9, "highlights": many}
+        )
+        for i in range(600)
+    }
+    message = summary_message(state)
+    assert_within_limits(message)
+    assert types(message)[-2:] == ["divider", "section"]  # the footer survives the cut
+    texts = mrkdwn_texts(message)
+    assert "*Release note:*" in texts
+    assert re.search(r"… and \d+ more repos$", texts[texts.index("*Release note:*") - 1])
+    assert re.search(r"… and \d+ more lines$", texts[-2])
+    assert max(len(t) for t in texts[1:]) <= MAX_SECTION
+    assert sum(len(t) for t in texts[1:]) <= MAX_MESSAGE_TEXT  # texts[0]: the fallback

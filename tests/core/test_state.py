@@ -21,6 +21,7 @@ RESULT_KEYS = [
     "repos_skipped",
     "repos_blocked",
     "details",
+    "release_note",
 ]
 
 

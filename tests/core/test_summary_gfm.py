@@ -17,6 +17,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from release_train.core.commits import parse_commit
+from release_train.core.family_note import NO_TEXT, Highlight, note_markdown
 from release_train.core.graph import build_graph
 from release_train.core.plan import Plan, PlanOptions, RepoScan, make_plan
 from release_train.core.render import plan_markdown, why
@@ -32,6 +33,7 @@ from release_train.core.state import (
     settle,
 )
 from release_train.core.summary import summary_markdown
+from tests.core.test_family_note import sample_state
 from tests.core.test_render import spec_example_plan
 from tests.core.test_summary import partial_state
 
@@ -354,3 +356,49 @@ def test_hostile_text_stays_text_in_the_run_summary(names: list[str], text: str)
     ]
     assert problems[2:] == [shown(f"{names[2]}: blocked by {second.repo}")]
     flowchart(tokens, 3)  # zz-last had nothing to release: not part of the run
+
+
+# -- the family's release note --------------------------------------------------------
+
+
+@settings(max_examples=150, deadline=None)
+@given(subject=hostile, scope=hostile, name=hostile)
+def test_the_family_note_shows_commit_text_as_written_and_links_only_ours(
+    subject: str, scope: str, name: str
+) -> None:
+
+    state = sample_state()
+    core = state.repos["omnibase_core"]
+    core.highlights = [Highlight(kind="feature", text=subject, scope=scope or None, pr=5)]
+    core.pins = {name or "x": "==1.0"}
+    tokens = gfm().parse(note_markdown(state))
+    assert_no_html(tokens)
+    items = [
+        tokens[i + 2]
+        for i, t in enumerate(tokens)
+        if t.type == "list_item_open" and t.level == 3  # the highlights, nested under a repo
+    ]
+    links: list[str] = []
+    texts = [note_text(item, links) for item in items]
+    feature = next(t for t in texts if t.endswith(" (#5)"))
+
+    def defused(text: str) -> str:
+        return re.sub("#(?=[0-9])", "#\u200d", shown(text))
+
+    lead = defused(scope) + ": " if shown(scope) else ""
+    assert feature == lead + (defused(subject) or NO_TEXT) + " (#5)"
+    base = "https://github.com/OmniNode-ai/"
+    assert all(link.startswith(base) for link in links), links
+
+
+def note_text(token: Token, links: list[str]) -> str:
+    """An item's text: plain text, our links and our bold (a scope); nothing else."""
+    parts = []
+    for child in token.children or []:
+        if child.type == "text":
+            parts.append(child.content)
+        elif child.type == "link_open":
+            links.append(str(child.attrs["href"]))
+        elif child.type not in ("link_close", "strong_open", "strong_close"):
+            raise AssertionError(f"markup from the text: {child.type} in {token.content!r}")
+    return "".join(parts)

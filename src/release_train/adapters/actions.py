@@ -14,14 +14,16 @@ from typing import TextIO
 
 from release_train.console import (
     ConsoleProgress,
+    due,
     note_line,
     step_line,
+    wait_status_line,
     waiting_line,
     warning_line,
 )
-from release_train.context import Progress
+from release_train.context import Progress, WaitStatus
 from release_train.core.state import PHASES, RepoStatus, RunState
-from release_train.errors import ErrorCode, ReleaseError
+from release_train.errors import BUG_HINT, ErrorCode, ReleaseError
 
 # GitHub rejects a step summary above 1 MiB (the toolkit's SUMMARY_MAX_SIZE).
 SUMMARY_LIMIT = 1024 * 1024
@@ -128,10 +130,14 @@ class ActionsRuntime:
         blocks = []
         for name, value in sorted(values.items()):
             if not _OUTPUT_NAME.fullmatch(name):
-                raise ReleaseError(ErrorCode.INTERNAL, f"invalid output name {name!r}")
+                raise ReleaseError(
+                    ErrorCode.INTERNAL, f"invalid output name {name!r}", hint=BUG_HINT
+                )
             delimiter = f"ghadelimiter_{uuid.uuid4()}"
             if delimiter in value:
-                raise ReleaseError(ErrorCode.INTERNAL, f"output {name} contains its own delimiter")
+                raise ReleaseError(
+                    ErrorCode.INTERNAL, f"output {name} contains its own delimiter", hint=BUG_HINT
+                )
             blocks.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
         with self._lock, path.open("a", encoding="utf-8") as out:
             out.write("".join(blocks))
@@ -192,6 +198,7 @@ class ActionsProgress:
     runtime: ActionsRuntime
     _phases: dict[str, str] = field(default_factory=dict)  # repo -> last phase seen
     _open: tuple[str, str] | None = None  # (repo, phase) of the open group
+    _logged: dict[str, float] = field(default_factory=dict)  # repo -> wait's last status line
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def expect(self, state: RunState) -> None:
@@ -208,8 +215,17 @@ class ActionsProgress:
 
     def waiting(self, repo: str, what: str) -> None:
         with self._lock:
+            self._logged.pop(repo, None)
             self._enter(repo, self._working_on(repo))
             self.runtime.write(plain(waiting_line(repo, what)))
+
+    def wait_status(self, repo: str, status: WaitStatus) -> None:
+        """A log has no cursor to move: one line per LOG_EVERY seconds of the wait."""
+        with self._lock:
+            if not due(self._logged, repo, status.elapsed):
+                return
+            self._enter(repo, self._working_on(repo))
+            self.runtime.write(plain(wait_status_line(repo, status)))
 
     def note(self, repo: str | None, message: str) -> None:
         with self._lock:

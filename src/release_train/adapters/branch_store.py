@@ -196,7 +196,11 @@ class BranchStore:
             result = self.repo.update_file(path, message, text, sha, branch=self.branch)
         content = result["content"]
         if not isinstance(content, ContentFile):
-            raise ReleaseError(ErrorCode.GITHUB_ERROR, f"no content in the answer for {path}")
+            raise ReleaseError(
+                ErrorCode.GITHUB_ERROR,
+                f"no content in the answer for {path}",
+                hint="GitHub answered the write without the file: retry, or resume the run",
+            )
         return str(content.sha)
 
     def _list(self, folder: str) -> set[str]:

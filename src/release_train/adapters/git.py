@@ -127,6 +127,7 @@ def show_file(repo: Path, rev: str, path: str) -> str | None:
             ErrorCode.GIT_FAILED,
             f"cannot read {path} at {rev}: {done.stderr.strip()}",
             repo=repo.name,
+            hint=f"check that {rev} exists in the clone (`git -C {repo} fetch`)",
         )
     return done.stdout
 

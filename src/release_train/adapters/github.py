@@ -6,7 +6,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -44,6 +44,8 @@ class CheckInfo:
     name: str
     state: CheckState
     url: str | None
+    # What the remote said: a check run's conclusion, or a status's state and description.
+    detail: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -94,7 +96,11 @@ class GitHub:
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if attempts < 1:
-            raise ReleaseError(ErrorCode.USAGE, f"attempts must be at least 1, not {attempts}")
+            raise ReleaseError(
+                ErrorCode.USAGE,
+                f"attempts must be at least 1, not {attempts}",
+                hint="give 1 or more attempts",
+            )
         self._gh = Github(
             base_url=api_url.rstrip("/"),
             auth=Auth.Token(token),
@@ -201,7 +207,12 @@ class GitHub:
     def get_pull(self, repo: str, number: int) -> PullInfo:
         answer = self._call("GET", repo, f"/pulls/{number}", "read pull requests", (404,))
         if answer.status == 404:
-            raise ReleaseError(ErrorCode.PR_FAILED, f"no pull request #{number}", repo=repo)
+            raise ReleaseError(
+                ErrorCode.PR_FAILED,
+                f"no pull request #{number}",
+                repo=repo,
+                hint="it was deleted or the repo moved: see `release-train status RUN_ID`",
+            )
         return _pull(answer.data)
 
     # CI and merging.
@@ -290,7 +301,12 @@ class GitHub:
                 return str(target["sha"])
             target = self._call("GET", repo, f"/git/tags/{target['sha']}", "read tags").data
             target = target["object"]
-        raise ReleaseError(ErrorCode.GITHUB_ERROR, f"tag {tag} nests too deeply", repo=repo)
+        raise ReleaseError(
+            ErrorCode.GITHUB_ERROR,
+            f"tag {tag} nests too deeply",
+            repo=repo,
+            hint="point the tag at a commit, or at a tag of one",
+        )
 
     def create_tag(self, repo: str, tag: str, sha: str) -> None:
         """A lightweight tag at `sha`; an existing tag is fine only if it points to `sha`."""
@@ -310,7 +326,10 @@ class GitHub:
                 "deleting it or choosing another version",
             )
         raise ReleaseError(
-            ErrorCode.GITHUB_ERROR, f"cannot create tag {tag} at {sha}: {answer.message}", repo=repo
+            ErrorCode.GITHUB_ERROR,
+            f"cannot create tag {tag} at {sha}: {answer.message}",
+            repo=repo,
+            hint="check the tag protection rules and the token's contents: write permission",
         )
 
     def release_for_tag(self, repo: str, tag: str) -> str | None:
@@ -330,6 +349,28 @@ class GitHub:
             ErrorCode.GITHUB_ERROR,
             f"cannot create the release of {tag}: {answer.message}",
             repo=repo,
+        )
+
+    def create_family_release(self, full_name: str, tag: str, name: str, body: str) -> str:
+        """A published release of `full_name` (`owner/repo`, any owner) at a new `tag`.
+
+        GitHub makes the tag at the default branch's head. A release of that tag already
+        there (a retried POST, or a re-run of the run's last attempt) is kept: its URL.
+        """
+        path = f"/repos/{_seg(full_name)}/releases"
+        call = Call("POST", path, "create releases", repo=full_name, expect=(422,))
+        answer = self._api.call(call, body={"tag_name": tag, "name": name, "body": body})
+        if answer.status < 400:
+            return str(answer.data["html_url"])
+        if already_exists(answer):
+            sub = f"{path}/tags/{_seg(tag)}"
+            found = self._api.call(Call("GET", sub, "read releases", repo=full_name, expect=(404,)))
+            if found.status < 400:
+                return str(found.data["html_url"])
+        raise ReleaseError(
+            ErrorCode.GITHUB_ERROR,
+            f"cannot create the family release {tag} in {full_name}: {answer.message}",
+            repo=full_name,
         )
 
     # Workflows.
@@ -375,7 +416,12 @@ class GitHub:
     def get_run(self, repo: str, run_id: int) -> RunInfo:
         answer = self._call("GET", repo, f"/actions/runs/{run_id}", "read workflow runs", (404,))
         if answer.status == 404:
-            raise ReleaseError(ErrorCode.GITHUB_ERROR, f"no workflow run {run_id}", repo=repo)
+            raise ReleaseError(
+                ErrorCode.GITHUB_ERROR,
+                f"no workflow run {run_id}",
+                repo=repo,
+                hint="it was deleted: resume the run to look for the release workflow again",
+            )
         return _run(answer.data)
 
     def run_approvals(self, repo: str, run_id: int) -> list[dict[str, Any]] | None:
@@ -440,14 +486,17 @@ def _check_run(data: Mapping[str, Any]) -> CheckInfo:
     else:
         state = "success" if data.get("conclusion") in PASSED else "failure"
     url = data.get("html_url") or data.get("details_url")
-    return CheckInfo(str(data["name"]), state, str(url) if url else None)
+    conclusion = data.get("conclusion")
+    detail = f"conclusion {conclusion}" if conclusion else None
+    return CheckInfo(str(data["name"]), state, str(url) if url else None, detail)
 
 
 def _status(data: Mapping[str, Any]) -> CheckInfo:
     raw = data["state"]
     state: CheckState = "failure" if raw not in ("success", "pending") else raw
     url = data.get("target_url")
-    return CheckInfo(str(data["context"]), state, str(url) if url else None)
+    said = ": ".join(str(part) for part in (raw, data.get("description")) if part)
+    return CheckInfo(str(data["context"]), state, str(url) if url else None, f"status {said}")
 
 
 def _overall(checks: list[CheckInfo]) -> Literal["success", "pending", "failure", "none"]:

@@ -60,7 +60,12 @@ def query(
     errors = data.get("errors") or []
     if errors:
         said = "; ".join(str(e.get("message") or e) for e in errors if isinstance(e, dict))
-        raise GraphQLError(ErrorCode.GITHUB_ERROR, f"GraphQL {action}: {said or errors}", repo=repo)
+        raise GraphQLError(
+            ErrorCode.GITHUB_ERROR,
+            f"GraphQL {action}: {said or errors}",
+            repo=repo,
+            hint="GitHub refused the request; its message says why, then resume",
+        )
     return data.get("data") or {}
 
 
@@ -69,7 +74,12 @@ def pull_state(github: GitHub, repo: str, number: int) -> QueueState:
     data = query(github, repo, documents.PULL_REQUEST_QUEUE_STATE, variables, "read pull requests")
     pull = (data.get("repository") or {}).get("pullRequest")
     if not pull:
-        raise ReleaseError(ErrorCode.PR_FAILED, f"no pull request #{number}", repo=repo)
+        raise ReleaseError(
+            ErrorCode.PR_FAILED,
+            f"no pull request #{number}",
+            repo=repo,
+            hint="the run's PR is gone from GitHub: check the repo, then resume",
+        )
     merge_commit = pull.get("mergeCommit") or {}
     merged = bool(pull.get("merged"))
     return QueueState(

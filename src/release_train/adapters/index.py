@@ -27,7 +27,7 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
-from release_train.adapters import command
+from release_train.adapters import command, toolchain
 from release_train.adapters.tools import display_url, run_uv, url_secrets
 from release_train.errors import ErrorCode, ReleaseError
 
@@ -138,8 +138,7 @@ def installable(
     requirement = f"{package}=={version}"
     with tempfile.TemporaryDirectory(prefix="release-train-installable-") as target:
         argv = [
-            "uv",
-            "pip",
+            *toolchain.argv(toolchain.UV, "pip"),
             "install",
             "--no-deps",
             "--target",

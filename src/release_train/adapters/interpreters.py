@@ -14,7 +14,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from release_train.adapters import command, git
+from release_train.adapters import command, git, toolchain
 from release_train.adapters.tools import LOCK_FILE, repo_code_environment
 from release_train.adapters.workspace import Manifest
 from release_train.config import Config, PythonDownloads
@@ -49,7 +49,7 @@ def requires_python(text: str) -> str | None:
 def find(spec: str, *, index_url: str, cwd: Path | None = None) -> Found:
     """`uv python find <spec>` in the environment LOCK runs uv with (downloads play no part)."""
     done = command.run(
-        ["uv", "python", "find", spec],
+        toolchain.argv(toolchain.UV, "python", "find", spec),
         cwd=cwd,
         env=repo_code_environment(index_url, None, python=None),
         timeout=FIND_TIMEOUT,

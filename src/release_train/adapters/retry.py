@@ -14,7 +14,7 @@ import requests
 from github.Requester import Requester
 
 from release_train.adapters.backoff import Backoff
-from release_train.errors import ErrorCode, ReleaseError
+from release_train.errors import BUG_HINT, ErrorCode, ReleaseError
 
 PER_PAGE = 100
 MAX_PAGES = 10  # 1,000 checks on one commit is far beyond any CI this tool meets
@@ -124,7 +124,9 @@ class Retry(Backoff):
             if attempt == self.attempts:
                 raise error
             self.sleep(wait)
-        raise ReleaseError(ErrorCode.INTERNAL, f"{call.label}: no attempt was allowed")
+        raise ReleaseError(
+            ErrorCode.INTERNAL, f"{call.label}: no attempt was allowed", hint=BUG_HINT
+        )
 
     def _backoff(self, attempt: int) -> float:
         return self.delay(attempt)

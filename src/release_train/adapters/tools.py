@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit, urlunsplit
 
-from release_train.adapters import accounts, command
+from release_train.adapters import accounts, command, toolchain
 from release_train.adapters.git import git
 from release_train.errors import ErrorCode, ReleaseError
 
@@ -54,12 +54,13 @@ SECRET_VARIABLES: tuple[str, ...] = (
 _SECRET_NAME = re.compile(r"TOKEN|PASSWORD|SECRET|PRIVATE_KEY|API_KEY|CREDENTIAL", re.IGNORECASE)
 _NOT_SECRET = frozenset({"UV_NO_HF_TOKEN"})  # a flag that merely mentions a token
 
-PRE_COMMIT_CONFIG = ".pre-commit-config.yaml"
+PRE_COMMIT_CONFIG = toolchain.PRE_COMMIT_CONFIG
 LOCK_FILE = "uv.lock"
 _DIFF_MARKER = "All changes made by hooks:"  # what --show-diff-on-failure prints first
 # uv retries a failed request three times with backoff; the steps that run uv resume and
 # the index probe polls, so one retry rides out a blip without hiding a wrong URL for long.
 UV_HTTP_RETRIES = "1"
+_PRE_COMMIT_RUN = ("run", "--all-files", "--show-diff-on-failure", "--color", "never")
 
 
 def secret_free_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -180,7 +181,7 @@ def uv_lock(
     account = accounts.for_repo_code(worktree, [cache_dir] if cache_dir else [])
     try:
         done = run_uv(
-            ["uv", "lock", "--default-index", index_url],
+            toolchain.argv(toolchain.UV, "lock", "--default-index", index_url),
             index_url=index_url,
             cache_dir=cache_dir,
             code=ErrorCode.LOCK_FAILED,
@@ -239,7 +240,7 @@ def pre_commit(
     env = {**secret_free_environment(), "PRE_COMMIT_HOME": str(home), **accounts.git_trust(account)}
     try:
         done = command.run(
-            ["pre-commit", "run", "--all-files", "--show-diff-on-failure", "--color", "never"],
+            toolchain.argv(toolchain.PRE_COMMIT, *_PRE_COMMIT_RUN),
             cwd=worktree,
             env=env,
             user=account,

@@ -117,7 +117,10 @@ def build_graph(upstreams: Mapping[str, Iterable[str]]) -> Graph:
     for repo, ups in upstreams.items():
         if repo in set(ups):
             raise ReleaseError(
-                ErrorCode.GRAPH_CYCLE, f"dependency cycle: {repo} -> {repo}", repo=repo
+                ErrorCode.GRAPH_CYCLE,
+                f"dependency cycle: {repo} -> {repo}",
+                repo=repo,
+                hint="a repo cannot depend on itself: fix its pyproject or depends_on",
             )
     cycle = find_cycle(graph)
     if cycle:

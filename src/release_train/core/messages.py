@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from release_train.core.family_note import Highlight, released_tiers, repo_url, requires
 from release_train.core.plan import Plan
 from release_train.core.state import RepoState, RepoStatus, RunState, RunStatus, run_result
 
@@ -28,6 +29,8 @@ MAX_SECTION = 3000
 MAX_HEADER = 150
 MAX_BLOCKS = 50
 MAX_FALLBACK = 3000
+MAX_MESSAGE_TEXT = 12000  # all blocks' text together (undocumented; Slack's own figure)
+DETAIL_SECTIONS, NOTE_SECTIONS = 2, 1  # of the summary: 3 sections stay below that total
 # One repo's line is cut before escaping, so an escaped line stays far below MAX_SECTION.
 MAX_LINE = 300
 FENCE = "```"
@@ -251,8 +254,12 @@ def summary_message(state: RunState) -> SlackMessage:
     if skipped:
         tail.insert(0, context(escape(_cut(f"Skipped: {skipped}", 2000))))
     details = [_detail_line(r) for r in state.repos.values()]
-    budget = MAX_BLOCKS - len(head) - len(tail) - 1
-    blocks = [*head, section("*Details:*"), *pack(details, budget=budget, noun="more repos"), *tail]
+    # Far below MAX_BLOCKS: Slack also refuses a message whose blocks hold more than about
+    # MAX_MESSAGE_TEXT characters in all (msg_blocks_too_long, slackapi/bolt-js#2509).
+    detail_blocks = pack(details, budget=DETAIL_SECTIONS, noun="more repos")
+    note = pack(note_lines(state), budget=NOTE_SECTIONS, noun="more lines")
+    note_title = [section("*Release note:*")] if note else []
+    blocks = [*head, section("*Details:*"), *detail_blocks, *note_title, *note, *tail]
     text_lines = [
         escape(title),
         "",
@@ -272,6 +279,34 @@ def summary_message(state: RunState) -> SlackMessage:
         f"Gate: {escape(state.gate_token or '-')}",
     ]
     return SlackMessage(_fallback(text_lines), blocks)
+
+
+def note_lines(state: RunState) -> list[str]:
+    """The family's release note (core/family_note) in mrkdwn: tiers, repos, highlights."""
+    lines = []
+    for tier, repos in released_tiers(state):
+        lines.append(f"*Tier {tier}*")
+        for repo in repos:
+            versions = f"{_cut(repo.old_version, 40)} → {_cut(repo.new_version, 40)}"
+            line = f"• {code(_cut(repo.repo, 60))} {escape(versions)}"
+            if repo.pins:
+                line += ", now requires " + escape(_cut(requires(repo)))
+            lines.append(line)
+            base = repo_url(repo)
+            lines += [f"    ◦ {_highlight(item, base)}" for item in repo.highlights]
+            if repo.more_highlights:
+                lines.append(f"    ◦ … and {repo.more_highlights} more")
+    return lines
+
+
+def _highlight(item: Highlight, base: str | None) -> str:
+    scope = escape(_cut(item.scope or "", 40))
+    scope = f"*{scope}:* " if scope else ""
+    lead = "*Breaking:* " if item.kind == "breaking" else ""
+    ref = ""
+    if item.pr is not None and base:
+        ref = f" ({link(f'{base}/pull/{item.pr}', f'#{item.pr}')})"
+    return f"{lead}{scope}{escape(_cut(item.text, 200))}{ref}"
 
 
 def _who(user: str) -> str:

@@ -140,6 +140,7 @@ def pin_specifier(version: str, policy: PinPolicy) -> str:
         raise ReleaseError(
             ErrorCode.VERSION_INVALID,
             f"cannot pin {policy} to {version!r}: {spec!r} is not a valid specifier",
+            hint="choose another pin_policy, or tag a PEP 440 version",
         ) from None
     return spec
 
@@ -212,6 +213,7 @@ def _wanted_specifiers(pins: Mapping[str, str], policy: PinPolicy) -> dict[str, 
             raise ReleaseError(
                 ErrorCode.PIN_FAILED,
                 f"two spellings of {canonicalize_name(name)} are pinned to different versions",
+                hint="give each package one name in the config (`package`)",
             )
     return wanted
 
@@ -235,6 +237,7 @@ def _specifier_span(value: str, requirement: Requirement, where: str) -> tuple[i
         raise ReleaseError(
             ErrorCode.PIN_FAILED,
             f"cannot locate the specifier in {where} requirement {value!r}",
+            hint="write the requirement in PEP 508 form (`name>=1.0`) and resume the run",
         )
     if requirement.url is not None:
         return head.end(), rest.end("url")
@@ -259,6 +262,7 @@ def _check_pinned(before: Requirement, new_value: str, spec: str, where: str) ->
         raise ReleaseError(
             ErrorCode.PIN_FAILED,
             f"pinning {where} requirement {str(before)!r} to {spec} would change its meaning",
+            hint="simplify the requirement by hand (one name, one specifier) and resume the run",
         )
 
 
@@ -267,7 +271,9 @@ def _check_version(version: str) -> Version:
         return Version(version)
     except InvalidVersion:
         raise ReleaseError(
-            ErrorCode.VERSION_INVALID, f"{version!r} is not a PEP 440 version"
+            ErrorCode.VERSION_INVALID,
+            f"{version!r} is not a PEP 440 version",
+            hint="fix the version in pyproject.toml or the tag it comes from",
         ) from None
 
 

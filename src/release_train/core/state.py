@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from release_train.core.family_note import Highlight, highlights, note_markdown
 from release_train.core.plan import Plan
 from release_train.core.versions import format_tag
 
@@ -128,6 +129,9 @@ class RepoState(_Model):
     last_tag: str | None = None
     base: str  # the commit the plan saw; the release branch starts here
     upstreams: list[str] = Field(default_factory=list)  # same-run upstreams
+    # The family note's lines for this repo (core/family_note), from the plan's commits.
+    highlights: list[Highlight] = Field(default_factory=list)
+    more_highlights: int = 0
     branch: str
     tag: str
     status: RepoStatus = RepoStatus.PENDING
@@ -183,6 +187,7 @@ class RunState(_Model):
 def new_state(plan: Plan, tag_formats: dict[str, str], gate: Gate, failure_policy: str) -> RunState:
     """The state of a run about to start: every planned repo pending at PLANNED."""
     stamp = now()
+    found = {e.repo: highlights(e.log) for e in plan.entries}
     repos = {
         e.repo: RepoState(
             repo=e.repo,
@@ -196,6 +201,8 @@ def new_state(plan: Plan, tag_formats: dict[str, str], gate: Gate, failure_polic
             last_tag=e.last_tag,
             base=e.head,
             upstreams=list(e.upstreams),
+            highlights=found[e.repo][0],
+            more_highlights=found[e.repo][1],
             branch=f"release/{plan.run_id}/{e.repo}",
             tag=format_tag(tag_formats[e.repo], e.repo, e.new, e.package),
             phase_history=[PhaseMark(phase="PLANNED", at=stamp)],
@@ -319,6 +326,7 @@ class SkillResult(BaseModel):
     repos_skipped: int = 0  # planned skips only (nothing to release), never blocked repos
     repos_blocked: int = 0  # ours: repos a failure kept from starting (DESIGN defect 9)
     details: list[RepoResult]
+    release_note: str | None = None  # ours: the family's note (core/family_note), Markdown
 
 
 def dry_run_result(plan: Plan, tag_formats: dict[str, str]) -> SkillResult:
@@ -393,4 +401,5 @@ def run_result(state: RunState) -> SkillResult:
         repos_blocked=blocked,
         repos_skipped=len(state.skipped),
         details=[_detail(r) for r in repos],
+        release_note=note_markdown(state) if repos else None,
     )

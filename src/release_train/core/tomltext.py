@@ -13,7 +13,9 @@ from release_train.errors import ErrorCode, ReleaseError
 
 
 def invalid(source: str, cause: str) -> ReleaseError:
-    return ReleaseError(ErrorCode.PYPROJECT_INVALID, f"{source}: {cause}")
+    return ReleaseError(
+        ErrorCode.PYPROJECT_INVALID, f"{source}: {cause}", hint="fix the file's TOML and try again"
+    )
 
 
 def load(text: str, source: str) -> dict[str, Any]:

@@ -178,7 +178,7 @@ def push_problem(workflow: Mapping[Any, Any], tag: str) -> str | None:
 def _input_problem(name: str, spec: Mapping[str, Any], value: str | None) -> str | None:
     kind = str(spec.get("type", "string"))
     if value is None:
-        if spec.get("required") and spec.get("default") is None:
+        if required_input(spec):
             return f"its required input `{name}` is not sent by the train"
         return None
     if kind == "choice":
@@ -195,15 +195,34 @@ def _input_problem(name: str, spec: Mapping[str, Any], value: str | None) -> str
     return None
 
 
-def dispatch_problems(workflow: Mapping[Any, Any], dispatch: Dispatch) -> list[str]:
-    """Why GitHub would refuse (422) the dispatch the train sends; empty when it would run."""
+def dispatch_inputs(workflow: Mapping[Any, Any]) -> dict[Any, Any] | None:
+    """The inputs `on.workflow_dispatch` declares ({} for none); None without that trigger.
+
+    PatternError when `inputs` is not a mapping (GitHub rejects the file).
+    """
     events = _events(workflow)
     if "workflow_dispatch" not in events:
-        return ["it has no `on: workflow_dispatch` trigger"]
+        return None
     settings = events["workflow_dispatch"] or {}
     declared = (settings.get("inputs") or {}) if isinstance(settings, dict) else {}
     if not isinstance(declared, dict):
-        return ["its `workflow_dispatch.inputs` is not a mapping"]
+        raise PatternError("its `workflow_dispatch.inputs` is not a mapping")
+    return declared
+
+
+def required_input(spec: Any) -> bool:
+    """Whether a declared input must be sent: `required` and no `default` to fall back to."""
+    return isinstance(spec, dict) and bool(spec.get("required")) and spec.get("default") is None
+
+
+def dispatch_problems(workflow: Mapping[Any, Any], dispatch: Dispatch) -> list[str]:
+    """Why GitHub would refuse (422) the dispatch the train sends; empty when it would run."""
+    try:
+        declared = dispatch_inputs(workflow)
+    except PatternError as exc:
+        return [str(exc)]
+    if declared is None:
+        return ["it has no `on: workflow_dispatch` trigger"]
     found = [
         f"it declares no input `{name}`, which the train sends"
         for name in sorted(dispatch.inputs)

@@ -4,12 +4,14 @@ PyPI's pages and JSON API can name a just-uploaded file minutes before its downl
 answers (DESIGN, "Package index lag"). This front proxies the sandbox's pypiserver and,
 with `lag` seconds set, answers 404 for a file younger than that, while the Simple API
 and the PyPI-style JSON API (`/pypi/<project>/<version>/json`, which pypiserver lacks)
-already list it. Uploads go straight to pypiserver.
+already list it. Uploads go straight to pypiserver. With an `upstream` index, project
+pages merge the sandbox's files with the upstream's (`sandbox/upstream.py`).
 """
 
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -20,10 +22,12 @@ from typing import Any
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from release_train.sandbox import upstream as world
 from release_train.sandbox.index import IndexServer, dist_name_version
 from release_train.sandbox.service import HttpService
 
 PROXY_TIMEOUT = 30.0
+UPSTREAM_TTL = 300.0  # seconds an upstream project page is served from memory
 ADMIN_PATH = "/_sandbox/index"
 
 
@@ -33,11 +37,21 @@ class IndexCdn(HttpService):
     name = "index-cdn"
 
     def __init__(
-        self, index: IndexServer, *, lag: float = 0.0, clock: Callable[[], float] = time.time
+        self,
+        index: IndexServer,
+        *,
+        lag: float = 0.0,
+        clock: Callable[[], float] = time.time,
+        upstream: str | None = None,
     ) -> None:
         self.index = index
+        self.upstream = upstream
         self.lag = lag
         self.clock = clock
+        # project -> (fetched at, page or None): `uv lock` of six real repos asks for the
+        # same few hundred third-party pages again and again; the upstream's seldom change.
+        self._upstream_pages: dict[str, tuple[float, str | None]] = {}
+        self._cache_lock = threading.Lock()
         super().__init__()
 
     @property
@@ -61,6 +75,35 @@ class IndexCdn(HttpService):
         if not path.is_file():
             return True  # let pypiserver answer its own 404
         return self.clock() - path.stat().st_mtime >= self.lag
+
+    def merged_page(self, project: str) -> str | None:
+        """`project`'s page with the sandbox's files first, then the upstream's; None if neither
+        has it. The sandbox's links point at this front, so its lag applies to them."""
+        name = str(canonicalize_name(project))
+        local_url = world.project_url(self.index.simple_url, name)
+        local_text = world.fetch_page(local_url)
+        local = [
+            world.Link(link.filename, self.url + link.url.removeprefix(self.index.url), link.attrs)
+            for link in world.page_links(local_url, local_text or "")
+        ]
+        assert self.upstream is not None  # noqa: S101 - only called with an upstream
+        remote_url = world.project_url(self.upstream, name)
+        remote_text = self._upstream_page(name, remote_url)
+        if local_text is None and remote_text is None:
+            return None
+        links = world.merge(local, world.page_links(remote_url, remote_text or ""))
+        return world.render_page(name, links)
+
+    def _upstream_page(self, name: str, url: str) -> str | None:
+        now = self.clock()
+        with self._cache_lock:
+            cached = self._upstream_pages.get(name)
+        if cached is not None and now - cached[0] < UPSTREAM_TTL:
+            return cached[1]
+        text = world.fetch_page(url)
+        with self._cache_lock:
+            self._upstream_pages[name] = (now, text)
+        return text
 
     def release_json(self, project: str, version: str | None) -> dict[str, Any] | None:
         """PyPI's JSON API for `project` (its latest version, or `version`), or None."""
@@ -98,6 +141,14 @@ def _parse(version: str) -> Version | None:
         return None
 
 
+def _project_of(path: str) -> str:
+    """The project of a Simple API project page's path (`/simple/<project>/`), else ''."""
+    parts = path.split("/")
+    if len(parts) in (3, 4) and parts[1] == "simple" and parts[2] and parts[3:] in ([], [""]):
+        return parts[2]
+    return ""
+
+
 def _handler(cdn: IndexCdn) -> type[BaseHTTPRequestHandler]:
     class Handler(_Handler):
         front = cdn
@@ -121,6 +172,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._pypi_json(path.removeprefix("/pypi/").removesuffix("/json").strip("/"))
         elif path.startswith("/packages/") and not self.front.servable(path.rsplit("/", 1)[-1]):
             self._json(404, {"message": "Not Found (not yet on this edge)"})
+        elif self.front.upstream and _project_of(path):
+            self._merged(_project_of(path))
         else:
             self._proxy()
 
@@ -153,6 +206,18 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"message": "Not Found"})
         else:
             self._json(200, data)
+
+    def _merged(self, project: str) -> None:
+        try:
+            page = self.front.merged_page(project)
+        except (OSError, urllib.error.URLError) as exc:
+            # Half a page would let a resolver pick from the sandbox alone: say it failed.
+            self._json(502, {"message": f"the upstream index did not answer: {exc}"})
+            return
+        if page is None:
+            self._json(404, {"message": "Not Found"})
+        else:
+            self._send(200, "text/html; charset=utf-8", page.encode())
 
     def _proxy(self) -> None:
         upstream = self.front.index.url + self.path

@@ -39,6 +39,11 @@ def run(args: argparse.Namespace) -> int:
 
     root: Path = args.dir.resolve()
     if args.sandbox_command == "up":
+        from release_train.adapters import toolchain  # noqa: PLC0415
+
+        # The server seeds the family with uv and serves pypiserver: say what is missing
+        # here, not in its log.
+        toolchain.require([toolchain.UV, toolchain.PYPISERVER, toolchain.GIT])
         started = time.monotonic()
         env = control.up(root, seed=not args.no_seed, timeout=args.timeout)
         for key in sorted(env):
@@ -80,7 +85,11 @@ def _get_json(url: str) -> dict[str, Any]:
             data: dict[str, Any] = json.loads(resp.read())
             return data
     except (OSError, ValueError) as exc:
-        raise ReleaseError(ErrorCode.SANDBOX_ERROR, f"GET {url} failed: {exc}") from exc
+        raise ReleaseError(
+            ErrorCode.SANDBOX_ERROR,
+            f"GET {url} failed: {exc}",
+            hint="is the sandbox still running? see `release-train sandbox status`",
+        ) from exc
 
 
 def render_status(state: dict[str, Any], snapshot: dict[str, Any], files: list[IndexFile]) -> str:

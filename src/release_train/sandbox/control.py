@@ -10,14 +10,17 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
-from release_train.adapters import command
+from release_train import interrupts
+from release_train.adapters import command, toolchain
 from release_train.adapters.git import git
 from release_train.errors import ErrorCode, ReleaseError
+from release_train.sandbox import imports
 from release_train.sandbox.cdn import IndexCdn
 from release_train.sandbox.family import OWNER, Hook, build_sample_family, config_text
 from release_train.sandbox.github import GitHubStandIn
@@ -62,7 +65,9 @@ class FamilySeeder:
         """`uv lock` against the sandbox index (upstreams are there already) and commit it."""
         env = uv_environment(self.index.simple_url, self.cache_dir)
         command.run(
-            ["uv", "lock", "--no-config", "--default-index", self.index.simple_url],
+            toolchain.argv(
+                toolchain.UV, "lock", "--no-config", "--default-index", self.index.simple_url
+            ),
             cwd=repo_dir,
             env=env,
             code=ErrorCode.LOCK_FAILED,
@@ -102,6 +107,7 @@ class Sandbox:
     slack: SlackStandIn
     github: GitHubStandIn
     repos: list[str] = field(default_factory=list)
+    _read_token: str | None = None  # for the URL rewrites; made on first use
 
     @classmethod
     def start(
@@ -111,17 +117,22 @@ class Sandbox:
         owner: str = OWNER,
         family: FamilyBuilder | None = build_sample_family,
         publish_delay: float | None = None,
+        upstream_index: str | None = None,
     ) -> Sandbox:
-        """Start index, Slack and GitHub on free loopback ports and seed `family` into them."""
+        """Start index, Slack and GitHub on free loopback ports and seed `family` into them.
+
+        With `upstream_index` (a Simple API URL) the index front serves what the sandbox
+        index lacks from there: third-party packages, a real family's older releases.
+        """
         root = root.resolve()
         clear_world(root)
         index = IndexServer(root / "index", log_path=root / "logs" / "index.log")
-        cdn = IndexCdn(index)
+        cdn = IndexCdn(index, upstream=upstream_index)
         slack = SlackStandIn()
         cache_dir = root / "uv-cache"
-        github = GitHubStandIn(
-            root / "github", owner=owner, publisher=make_publisher(index, cache_dir=cache_dir)
-        )
+        reads = cdn if upstream_index else None  # backends of real repos come from upstream
+        publisher = make_publisher(index, cache_dir=cache_dir, reads=reads)
+        github = GitHubStandIn(root / "github", owner=owner, publisher=publisher)
         world = cls(root, owner, index, cdn, slack, github)
         try:
             index.start()
@@ -148,6 +159,43 @@ class Sandbox:
             # then knows what to wait for and needs no grace period for late checks.
             admin.set_ci(repo_dir.name, required=list(PROTECTED_CHECKS))
             self.repos.append(repo_dir.name)
+
+    def import_repos(
+        self,
+        clones: Mapping[str, Path],
+        *,
+        default_branches: Mapping[str, str] | None = None,
+        release_workflows: Mapping[str, str] | None = None,
+    ) -> None:
+        """Host each clone (history, every branch, every tag) as `owner/<name>`.
+
+        The default branch is `default_branches[name]`, else the branch the clone has
+        checked out; `release_workflows[name]` names the file under .github/workflows that
+        publishes (a repo's `release_workflow`, release.yml when not given). The clones
+        are only read.
+        """
+        branches = imports.default_branches(clones, default_branches)
+        workflows = dict(release_workflows or {})
+        admin = self.github.admin()
+        for name, branch in branches.items():
+            self.github.add_repo(
+                name, clones[name], default_branch=branch, workflow=workflows.get(name)
+            )
+            admin.set_ci(name, required=list(PROTECTED_CHECKS))
+            self.repos.append(name)
+
+    def github_rewrites(self) -> dict[str, str]:
+        """GitHub URL prefix -> stand-in URL of each hosted repo: apply each pair as git's
+        `url.<value>.insteadOf=<key>` (e.g. through GIT_CONFIG_COUNT/KEY/VALUE) and
+        `https://github.com/<owner>/<repo>` (ssh and `.git` spellings too) fetches from here.
+
+        The stand-in URLs carry a read-only token, since git sends no other credentials.
+        """
+        if self._read_token is None:
+            self._read_token = self.github.make_token(read_only=True)
+        host = self.github.server_url.removeprefix("http://")
+        base = f"http://x-access-token:{self._read_token}@{host}"
+        return imports.github_rewrites(self.owner, self.repos, base)
 
     def stop(self) -> None:
         """Stop every part that runs; safe to call twice."""
@@ -210,6 +258,8 @@ class Sandbox:
             },
             "index_pid": self.index.pid,
             "env": self.env,
+            "upstream_index": self.cdn.upstream,
+            "github_rewrites": self.github_rewrites(),
         }
 
 
@@ -290,8 +340,25 @@ def running_pid(root: Path) -> int | None:
     return found[0] if b"release_train.sandbox.serve" in cmdline else None
 
 
-def up(root: Path, *, seed: bool = True, timeout: float = 300.0) -> dict[str, str]:
-    """Start the world detached from this process; return its environment once ready."""
+def up(
+    root: Path,
+    *,
+    seed: bool = True,
+    timeout: float = 300.0,
+    upstream_index: str | None = None,
+    clones: Mapping[str, Path] | None = None,
+    default_branches: Mapping[str, str] | None = None,
+    release_workflows: Mapping[str, str] | None = None,
+    owned: bool = False,
+) -> dict[str, str]:
+    """Start the world detached from this process; return its environment once ready.
+
+    `clones` etc. are `Sandbox.import_repos`'s: a rehearsal's world that stays up (its
+    `sandbox.json` holds `github_rewrites` too).
+
+    `owned`: the world and `root` belong to this process; should it vanish without
+    stopping them (SIGKILL), the server stops and removes `root` itself.
+    """
     root = root.resolve()
     pid = running_pid(root)
     if pid is not None:
@@ -304,19 +371,33 @@ def up(root: Path, *, seed: bool = True, timeout: float = 300.0) -> dict[str, st
     log_path = root / "logs" / "serve.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     argv = [sys.executable, "-m", "release_train.sandbox.serve", "--dir", str(root), "--detach"]
-    with log_path.open("ab") as log:
-        # The sanctioned direct Popen: a server that outlives this command, in its own
-        # session so that `down` can find and stop all of it. It forks and exits at once.
-        launcher = subprocess.Popen(
-            [*argv, *([] if seed else ["--no-seed"])],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    if launcher.wait(timeout=60) != 0:
-        raise _start_failed(root, log_path, "the sandbox server could not be launched")
-    state = _wait_ready(root, log_path, timeout)
+    argv += ["--owner-pid", str(os.getpid())] if owned else []
+    argv += ["--upstream-index", upstream_index] if upstream_index else []
+    for flag, pairs in (
+        ("--import", {name: str(path) for name, path in (clones or {}).items()}),
+        ("--default-branch", default_branches or {}),
+        ("--release-workflow", release_workflows or {}),
+    ):
+        argv += [arg for name in sorted(pairs) for arg in (flag, f"{name}={pairs[name]}")]
+    with contextlib.ExitStack() as undo:
+        # Until the world is ready, any exit (a failure, Ctrl-C, SIGTERM made an exception)
+        # stops its session: nothing started here outlives a failed `up` (issue 13, item 2).
+        with interrupts.deferred(), log_path.open("ab") as log:
+            # The sanctioned direct Popen: a server that outlives this command, in its own
+            # session so that `down` can find and stop all of it. It forks and exits at once.
+            launcher = subprocess.Popen(
+                [*argv, *([] if seed else ["--no-seed"])],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            # The launcher leads the new session, and the server it forks stays in it.
+            undo.callback(_stop_session, launcher.pid, None, 20.0)
+        if launcher.wait(timeout=60) != 0:
+            raise _start_failed(root, log_path, "the sandbox server could not be launched")
+        state = _wait_ready(root, log_path, timeout)
+        undo.pop_all()
     env: dict[str, str] = state["env"]
     write_env(root / ENV_FILE, env)
     if seed:
@@ -354,8 +435,15 @@ def down(root: Path, *, timeout: float = 20.0) -> bool:
     if found is None or not session_members(found[1]):
         _forget(root)
         return False
-    pid, sid = found
-    _signal(pid, signal.SIGTERM)  # the server stops its parts and exits
+    _stop_session(found[1], found[0], timeout)
+    _forget(root)
+    return True
+
+
+def _stop_session(sid: int, pid: int | None, timeout: float) -> None:
+    """SIGTERM to the server `pid` (or, without one, to all of session `sid`), then harder."""
+    for member in [pid] if pid is not None else session_members(sid):
+        _signal(member, signal.SIGTERM)  # the server stops its parts and exits
     if not _wait_gone(sid, timeout):
         for member in session_members(sid):
             _signal(member, signal.SIGTERM)
@@ -363,8 +451,6 @@ def down(root: Path, *, timeout: float = 20.0) -> bool:
             for member in session_members(sid):
                 _signal(member, signal.SIGKILL)
             _wait_gone(sid, 5.0)
-    _forget(root)
-    return True
 
 
 def _signal(pid: int, signum: int) -> None:

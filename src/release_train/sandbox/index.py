@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -18,6 +17,7 @@ from urllib.parse import urljoin, urlsplit
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
+from release_train.adapters import toolchain
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox.service import Service
 
@@ -139,10 +139,16 @@ class IndexClient:
             if exc.code == 404:
                 return None
             raise ReleaseError(
-                ErrorCode.INDEX_ERROR, f"GET {urlsplit(url).path} answered {exc.code}"
+                ErrorCode.INDEX_ERROR,
+                f"GET {urlsplit(url).path} answered {exc.code}",
+                hint=f"see the index's log, {self.url}",
             ) from exc
         except OSError as exc:
-            raise ReleaseError(ErrorCode.INDEX_ERROR, f"the index is unreachable: {exc}") from exc
+            raise ReleaseError(
+                ErrorCode.INDEX_ERROR,
+                f"the index is unreachable: {exc}",
+                hint=f"check that the index at {self.url} runs",
+            ) from exc
 
     def list_files(self, project: str) -> list[IndexFile]:
         """Files the Simple API lists for `project` (any spelling), sorted by name."""
@@ -199,10 +205,14 @@ class IndexClient:
                 ErrorCode.INDEX_ERROR,
                 f"upload of {path.name} refused: {reason}",
                 repo=name,
+                hint="a version is uploaded once: release a new one",
             ) from exc
         except OSError as exc:
             raise ReleaseError(
-                ErrorCode.INDEX_ERROR, f"upload of {path.name} failed: {exc}", repo=name
+                ErrorCode.INDEX_ERROR,
+                f"upload of {path.name} failed: {exc}",
+                repo=name,
+                hint=f"check that the index at {self.url} runs",
             ) from exc
 
 
@@ -245,10 +255,7 @@ class IndexServer(IndexClient, Service):
 
     def _spawn(self) -> None:
         argv = [
-            sys.executable,
-            "-m",
-            "pypiserver",
-            "run",
+            *toolchain.argv(toolchain.PYPISERVER, "run"),
             "--host",
             "127.0.0.1",
             "--port",

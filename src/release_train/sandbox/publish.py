@@ -2,9 +2,10 @@
 
 Builds see only the sandbox index (no config files, no inherited index variables, an
 isolated uv cache), so they work offline and prove that the index holds everything a
-release needs. `SOURCE_DATE_EPOCH` is the commit time, which makes a rebuild of the same
-commit byte-identical: a publish that is retried, or raced by a second trigger for the
-same tag, finds its own files on the index by digest and is done.
+release needs; a rehearsal's sandbox reads through its index front, whose upstream has
+the real repos' build backends. `SOURCE_DATE_EPOCH` is the commit time, which makes a
+rebuild of the same commit byte-identical: a publish that is retried, or raced by a
+second trigger for the same tag, finds its own files on the index by digest and is done.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Protocol
 
 from packaging.version import InvalidVersion, Version
 
-from release_train.adapters import command
+from release_train.adapters import command, interpreters, toolchain
 from release_train.adapters.git import git
 from release_train.adapters.tools import repo_code_environment
 from release_train.errors import ErrorCode, ReleaseError
@@ -34,6 +35,13 @@ BUILD_BACKENDS: tuple[str, ...] = ("flit_core",)
 BUILD_TIMEOUT = 300.0
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip can hold: reproducible wheels
 _NOT_IN_WHEEL = frozenset({"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"})
+
+
+class ReadIndex(Protocol):
+    """Where builds resolve their backends: anything with a Simple API URL (read when used)."""
+
+    @property
+    def simple_url(self) -> str: ...
 
 
 class Publisher(Protocol):
@@ -81,7 +89,10 @@ def build_dists(
         source = Path(tmp) / "src"
         epoch = export_tree(git_dir, rev, source)
         env = {**uv_environment(index_url, cache_dir), "SOURCE_DATE_EPOCH": str(epoch)}
-        argv = ["uv", "build", "--no-config", "--default-index", index_url]
+        argv = toolchain.argv(toolchain.UV, "build", "--no-config", "--default-index", index_url)
+        python = build_python(source, index_url=index_url, repo=repo)
+        if python is not None:
+            argv += ["--python", python]
         command.run(
             [*argv, "--out-dir", str(out_dir), str(source)],
             env=env,
@@ -91,6 +102,27 @@ def build_dists(
             hint="the release workflow's build failed; see the output above",
         )
     return sorted(p for p in out_dir.iterdir() if p.name.endswith((".whl", ".tar.gz")))
+
+
+def build_python(tree: Path, *, index_url: str, repo: str) -> str | None:
+    """The interpreter for the build of `tree`: the one LOCK's discovery picks for its
+    `requires-python` (adapters/interpreters.py); None (this Python) when it names none."""
+    pyproject = tree / "pyproject.toml"
+    text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else ""
+    spec = interpreters.requires_python(text)
+    if spec is None:
+        return None
+    found = interpreters.find(spec, index_url=index_url, cwd=tree)
+    if found.path is None:
+        why = f" (uv: {found.reason})" if found.reason else ""
+        raise ReleaseError(
+            ErrorCode.PUBLISH_FAILED,
+            f"no local Python satisfies requires-python {spec!r}{why}",
+            repo=repo,
+            hint="install a matching Python (`uv python install`), as the runner of the "
+            "release workflow would have one",
+        )
+    return found.path
 
 
 def check_versions(files: Sequence[Path], tag: str, *, repo: str) -> None:
@@ -139,8 +171,11 @@ def _already_there(index: IndexClient, path: Path, *, repo: str) -> bool:
 class IndexPublisher:
     """The `Publisher` of the sandbox: build the tagged commit, upload it to `index`."""
 
-    def __init__(self, index: IndexServer, *, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self, index: IndexServer, *, cache_dir: Path | None = None, reads: ReadIndex | None = None
+    ) -> None:
         self.index = index
+        self.reads: ReadIndex = reads or index
         self.cache_dir = cache_dir or index.root / "uv-cache"
         self._upload_lock = threading.Lock()  # two triggers for one tag: one uploads
 
@@ -150,7 +185,7 @@ class IndexPublisher:
                 bare_repo,
                 sha,
                 Path(tmp),
-                index_url=self.index.simple_url,
+                index_url=self.reads.simple_url,
                 cache_dir=self.cache_dir,
                 repo=repo,
             )
@@ -159,8 +194,12 @@ class IndexPublisher:
                 return publish_files(self.index, files, repo=repo)
 
 
-def make_publisher(index: IndexServer, *, cache_dir: Path | None = None) -> Publisher:
-    return IndexPublisher(index, cache_dir=cache_dir)
+def make_publisher(
+    index: IndexServer, *, cache_dir: Path | None = None, reads: ReadIndex | None = None
+) -> Publisher:
+    """Build and upload to `index`; the build resolves from `reads` (an index front with an
+    upstream, for backends the sandbox does not hold) or from `index` itself."""
+    return IndexPublisher(index, cache_dir=cache_dir, reads=reads)
 
 
 def _record_hash(data: bytes) -> str:
@@ -173,7 +212,11 @@ def _wheel_tag(wheel_metadata: str) -> str:
     tags = [line.split(":", 1)[1].strip() for line in wheel_metadata.splitlines()]
     triples = [t.split("-") for t in tags if t.count("-") == 2]
     if not triples:
-        raise ReleaseError(ErrorCode.SANDBOX_ERROR, "WHEEL metadata names no tag")
+        raise ReleaseError(
+            ErrorCode.SANDBOX_ERROR,
+            "WHEEL metadata names no tag",
+            hint="rebuild the wheel: its dist-info/WHEEL lacks a Tag line",
+        )
     return "-".join(".".join(sorted({t[i] for t in triples})) for i in range(3))
 
 
@@ -188,7 +231,9 @@ def wheel_from_installed(dist_name: str, dest_dir: Path) -> Path:
     wheel_meta = dist.read_text("WHEEL") or ""
     if "Root-Is-Purelib: true" not in wheel_meta:
         raise ReleaseError(
-            ErrorCode.SANDBOX_ERROR, f"{dist_name} is not a pure-Python wheel: cannot seed it"
+            ErrorCode.SANDBOX_ERROR,
+            f"{dist_name} is not a pure-Python wheel: cannot seed it",
+            hint="seed the sandbox index with pure-Python build backends only",
         )
     files = sorted(str(f) for f in dist.files or [])
     # Top level only: a backend may vendor other distributions' dist-info (flit_core does).

@@ -123,6 +123,9 @@ class Pin:
         self._check_sources(ctx, relative, text)
         return self._pinned(ctx, relative, text) == text
 
+    def idle(self, ctx: RepoContext) -> str | None:
+        return None if ctx.repo.upstreams else "no upstreams to pin"
+
     def apply(self, ctx: RepoContext) -> None:
         relative, text = pyproject(ctx)
         write_file(ctx, relative, self._pinned(ctx, relative, text))
@@ -178,6 +181,9 @@ class Lock:
     def done(self, ctx: RepoContext) -> bool:
         return not (ctx.worktree / "uv.lock").is_file()  # nothing to lock; otherwise always relock
 
+    def idle(self, ctx: RepoContext) -> str | None:
+        return None if (ctx.worktree / "uv.lock").is_file() else "no uv.lock to lock"
+
     def apply(self, ctx: RepoContext) -> None:
         services = ctx.services
         # DESIGN defect 6: a dependent's lock needs its just-released upstreams installable.
@@ -207,6 +213,9 @@ class Lint:
 
     def done(self, ctx: RepoContext) -> bool:
         return not tools.has_pre_commit(ctx.worktree)
+
+    def idle(self, ctx: RepoContext) -> str | None:
+        return None if tools.has_pre_commit(ctx.worktree) else f"no {tools.PRE_COMMIT_CONFIG}"
 
     def apply(self, ctx: RepoContext) -> None:
         tools.pre_commit(ctx.worktree, repo=ctx.name, home=ctx.services.work_dir / "pre-commit")

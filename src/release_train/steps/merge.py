@@ -11,7 +11,7 @@ from __future__ import annotations
 from release_train import merging
 from release_train.adapters.github import MergeQueueRequired
 from release_train.context import RepoContext
-from release_train.errors import ErrorCode, ReleaseError
+from release_train.errors import BUG_HINT, ErrorCode, ReleaseError
 from release_train.steps import merge_queue
 from release_train.steps.protocol import release_message
 
@@ -65,5 +65,7 @@ class Merge:
     @staticmethod
     def _number(ctx: RepoContext) -> int:
         if ctx.repo.pr_number is None:
-            raise ReleaseError(ErrorCode.INTERNAL, "MERGE without a PR number", repo=ctx.name)
+            raise ReleaseError(
+                ErrorCode.INTERNAL, "MERGE without a PR number", repo=ctx.name, hint=BUG_HINT
+            )
         return ctx.repo.pr_number

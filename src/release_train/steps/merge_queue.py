@@ -131,8 +131,14 @@ def _wait(ctx: RepoContext, number: int, rule: MergeQueueRule | None) -> None:
         _tell(ctx, number, state.entry, watch)
         return False
 
+    def states() -> tuple[tuple[str, str], ...]:
+        entry = watch.seen
+        return () if entry is None else ((f"position {entry.position}", entry.state.lower()),)
+
     what = f"PR #{number} in the merge queue of {branch}"
-    if not services.poll(ctx.name, what, services.clock() + bound, landed):
+    if not services.poll(
+        ctx.name, what, services.clock() + bound, landed, url=ctx.repo.pr_url, states=states
+    ):
         raise _timeout(ctx, number, bound, watch.seen)
 
 

@@ -3,7 +3,7 @@ worktree's files and the planned range of commits."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from release_train.adapters import workspace
 from release_train.adapters.git import log_excluding
@@ -17,6 +17,15 @@ class Step(Protocol):
 
     def done(self, ctx: RepoContext) -> bool: ...
     def apply(self, ctx: RepoContext) -> None: ...
+
+
+@runtime_checkable
+class Skippable(Protocol):
+    """A step that some repos do not need: the progress line says why, not "already there"."""
+
+    def idle(self, ctx: RepoContext) -> str | None:
+        """Why the step has nothing to do for this repo ("no upstreams to pin"), or None."""
+        ...
 
 
 def release_message(ctx: RepoContext) -> str:
@@ -37,7 +46,10 @@ def pyproject(ctx: RepoContext) -> tuple[str, str]:
     text = read_file(ctx, relative)
     if text is None:
         raise ReleaseError(
-            ErrorCode.PYPROJECT_INVALID, f"{relative} is missing in the worktree", repo=ctx.name
+            ErrorCode.PYPROJECT_INVALID,
+            f"{relative} is missing in the worktree",
+            repo=ctx.name,
+            hint="set the repo's `pyproject` in the config to the file's path",
         )
     return relative, text
 

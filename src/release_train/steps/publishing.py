@@ -4,6 +4,9 @@ tag and waits until the new version installs from the index."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+
+from packaging.utils import canonicalize_name
 
 from release_train.adapters import index
 from release_train.config import PublishMode
@@ -21,7 +24,13 @@ def wait_installable(ctx: RepoContext, package: str, version: str, why: str) -> 
     services = ctx.services
     deadline = services.clock() + services.waits.index_timeout
     what = f"{package}=={version} to be installable from the index {why}".rstrip()
-    return services.poll(ctx.name, what, deadline, lambda: installable(ctx, package, version))
+    probe = partial(installable, ctx, package, version)
+    return services.poll(ctx.name, what, deadline, probe, url=simple_page(ctx, package))
+
+
+def simple_page(ctx: RepoContext, package: str) -> str:
+    """The index's page of `package` (PEP 503), where a person can see what it serves."""
+    return f"{ctx.services.index_url.rstrip('/')}/{canonicalize_name(package)}/"
 
 
 NO_RUN_HINT = (
@@ -85,10 +94,13 @@ class Publish:
     def _wait_for_index(ctx: RepoContext, run_id: int) -> None:
         services, repo = ctx.services, ctx.repo
 
+        seen: list[str] = []
+
         def available() -> bool:
             if installable(ctx, repo.package, repo.new_version):
                 return True
             run = ctx.github.get_run(ctx.name, run_id)
+            seen[:] = [run.conclusion or run.status]
             if run.status == "completed" and run.conclusion not in ("success", None):
                 raise ReleaseError(
                     ErrorCode.PUBLISH_FAILED,
@@ -100,7 +112,13 @@ class Publish:
 
         deadline = services.clock() + services.waits.index_timeout
         what = f"{repo.package}=={repo.new_version} to be installable from the index"
-        if services.poll(ctx.name, what, deadline, available):
+
+        def states() -> tuple[tuple[str, str], ...]:
+            workflow = ctx.config.repos[ctx.name].release_workflow
+            return ((workflow, seen[0]), ("index", "not yet")) if seen else ()
+
+        url = repo.publish_run_url
+        if services.poll(ctx.name, what, deadline, available, url=url, states=states):
             repo.index_status = IndexStatus.AVAILABLE
         else:
             # The spec: a timeout marks the index status, not the repo (tag and merge stand).

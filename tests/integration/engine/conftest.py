@@ -105,6 +105,9 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "lategreen": (LaneRepo("lgr_core"),),
     "required": (LaneRepo("req_core"),),
     "fetch": (LaneRepo("fch_core"), LaneRepo("fch_app", ("fch-core>=1.0",))),
+    "waits": (LaneRepo("wts_core"),),
+    "indexwait": (LaneRepo("idw_core", publish="tag", publish_delay=600.0),),
+    "status": (LaneRepo("sts_core"), LaneRepo("sts_app", ("sts-core>=1.0",))),
     # Merge queues (issue 15): two of three repos merge through one; failure; crashes.
     "queue": (
         LaneRepo("mq_core"),

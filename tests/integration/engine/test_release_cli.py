@@ -61,7 +61,10 @@ def finished(world: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> Finish
 def test_release_result_file_is_the_model_skill_result(finished: Finished) -> None:
     result, state = finished.result, finished.rig.state(finished.run_id)
     assert list(result) == RESULT_KEYS
-    assert {k: v for k, v in result.items() if k != "details"} == {
+    assert str(result["release_note"]).startswith(
+        "## Family release `cli-1`\n\n2 of 2 repos released."
+    )
+    assert {k: v for k, v in result.items() if k not in ("details", "release_note")} == {
         "skill": "release",
         "status": "SUCCESS",
         "run_id": "cli-1",
@@ -112,11 +115,28 @@ def test_release_prints_the_summary_table(finished: Finished) -> None:
     assert "  Status: SUCCESS (2/2 repos released)" in summary
 
 
+def test_a_step_a_repo_does_not_need_says_why_not_already_there(finished: Finished) -> None:
+    """cli_core has no upstreams, neither repo a uv.lock or a pre-commit config."""
+    lines = finished.done.stdout.splitlines()
+
+    def outcome(repo: str, phase: str) -> str:
+        [line] = [line for line in lines if line.startswith(f"  {repo:<18} {phase:<11} ")]
+        return line[len(f"  {repo:<18} {phase:<11} ") :]
+
+    assert outcome("cli_core", "PINNED") == "no upstreams to pin"
+    assert outcome("cli_app", "PINNED").startswith("done in ")
+    assert outcome("cli_core", "LOCKED") == "no uv.lock to lock"
+    assert outcome("cli_app", "LINT") == "no .pre-commit-config.yaml"
+    assert [line for line in lines if " PINNED " in line and "already there" in line] == []
+
+
 def test_status_without_a_run_id_lists_the_runs(finished: Finished) -> None:
     done = finished.rig.main("status", config=finished.config)
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "cli-1  (archived)\n"
+    [row] = [line for line in done.stdout.splitlines() if line.startswith("  cli-1 ")]
+    assert row.split()[:2] == ["cli-1", "success"]
+    assert row.split()[2] == "(archived)"
 
 
 def test_status_of_a_run_shows_where_every_repo_is(finished: Finished) -> None:

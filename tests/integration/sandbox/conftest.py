@@ -147,14 +147,17 @@ def cdn(index_server: IndexServer) -> Iterator[IndexCdn]:
         yield front
 
 
-def valid_wheel(dest: Path, name: str = "tiny_dist", version: str = "1.0") -> Path:
+def valid_wheel(
+    dest: Path, name: str = "tiny_dist", version: str = "1.0", requires: Sequence[str] = ()
+) -> Path:
     """A minimal pure wheel that pip and uv install: METADATA, WHEEL and RECORD."""
     info = f"{name}-{version}.dist-info"
+    depends = "".join(f"Requires-Dist: {r}\n" for r in requires)
     dest.mkdir(parents=True, exist_ok=True)
     path = dest / f"{name}-{version}-py3-none-any.whl"
     files = {
         f"{name}/__init__.py": f'VERSION = "{version}"\n',
-        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{depends}",
         f"{info}/WHEEL": (
             "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
         ),

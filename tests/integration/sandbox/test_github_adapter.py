@@ -282,7 +282,7 @@ def test_a_dispatch_whose_answer_was_lost_is_not_sent_twice(
     gh_world.admin.set_publish("demo", mode="dispatch")
     gh_world.admin.add_fault("error", count=1, status=502, method="POST", phase="after")
 
-    error = error_of(lambda: hub.dispatch("demo", "release.yml", "main", {}))
+    error = error_of(lambda: hub.dispatch("demo", "release.yml", "main", {"tag": TAG}))
 
     assert error.code is ErrorCode.GITHUB_ERROR and "may have taken effect" in error.message
     assert (hub.requests, waits.seconds) == (1, [])

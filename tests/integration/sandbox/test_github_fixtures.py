@@ -16,6 +16,7 @@ from github.Repository import Repository
 
 from release_train.adapters.git import git
 from release_train.sandbox.builder import Change, RepoBuilder
+from release_train.sandbox.family import release_workflow
 from release_train.sandbox.github import GitHubStandIn, SandboxAdmin
 
 OWNER = "OmniNode-ai"
@@ -108,7 +109,12 @@ def build_source(path: Path) -> Path:
     builder.commit(
         [
             Change(
-                "feat: first", {"pyproject.toml": '[project]\nname = "demo"\nversion = "1.0.0"\n'}
+                "feat: first",
+                {
+                    "pyproject.toml": '[project]\nname = "demo"\nversion = "1.0.0"\n',
+                    # The stand-in starts runs as this file says: `demo/v1.1.0`, not `nightly`.
+                    ".github/workflows/release.yml": release_workflow(["*/v[0-9]*", "v[0-9]*"]),
+                },
             ),
             Change("docs: readme", {"README.md": "# demo\n"}),
         ]

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from packaging.version import Version
 
-from release_train.adapters import command
+from release_train.adapters import command, interpreters
 from release_train.adapters.git import git
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox.index import IndexServer, sha256_of
 from release_train.sandbox.publish import (
+    build_python,
     make_publisher,
     release_tag_version,
     seed_build_backends,
@@ -156,3 +157,37 @@ def test_lock_build_and_install_need_nothing_but_the_sandbox_index(
     assert installed.stdout.strip() == "tiny-core"
     [wheel] = [f for f in seeded_index.list_files("tiny-core") if f.filename.endswith(".whl")]
     assert wheel.sha256 and wheel.sha256 != sha256_of(target / "tiny_core" / "__init__.py")
+
+
+def test_the_build_takes_the_interpreter_lock_takes_for_requires_python(
+    seeded_index: IndexServer, tmp_path: Path
+) -> None:
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "pyproject.toml").write_text(project_files("tiny-core", "1.0.0")["pyproject.toml"])
+    url = seeded_index.simple_url
+
+    chosen = build_python(tree, index_url=url, repo="tiny_core")
+
+    assert chosen is not None
+    assert chosen == interpreters.find(">=3.11", index_url=url, cwd=tree).path
+    (tree / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
+    assert build_python(tree, index_url=url, repo="tiny_core") is None
+
+
+def test_a_build_no_local_python_satisfies_is_publish_failed(
+    seeded_index: IndexServer, tiny_repo: TinyRepo, tmp_path: Path
+) -> None:
+    repo = tiny_repo("tiny-core", "1.0.0", "v1.0.0")
+    text = (repo / "pyproject.toml").read_text().replace('">=3.11"', '">=3.99"')
+    (repo / "pyproject.toml").write_text(text)
+    git(repo, "commit", "-qam", "chore: a Python from the future")
+    git(repo, "tag", "-f", "v1.0.0")
+    publish = make_publisher(seeded_index, cache_dir=tmp_path / "uv-cache")
+
+    with pytest.raises(ReleaseError) as caught:
+        publish(repo="tiny_core", bare_repo=repo, tag="v1.0.0", sha=tag_sha(repo, "v1.0.0"))
+
+    assert caught.value.code is ErrorCode.PUBLISH_FAILED
+    assert caught.value.message.startswith("no local Python satisfies requires-python '>=3.99'")
+    assert seeded_index.list_files("tiny-core") == []

@@ -43,7 +43,11 @@ class GitHubStandIn(Service):
 
     def _port(self) -> int:
         if self._server is None:
-            raise ReleaseError(ErrorCode.SANDBOX_ERROR, "the GitHub stand-in is not running")
+            raise ReleaseError(
+                ErrorCode.SANDBOX_ERROR,
+                "the GitHub stand-in is not running",
+                hint="start it first (GitHubStandIn.start, or `release-train sandbox up`)",
+            )
         return self._server.port
 
     @property
@@ -83,9 +87,17 @@ class GitHubStandIn(Service):
             self.forge.queues.stop()
         self.forge.store.save()
 
-    def add_repo(self, name: str, source: Path) -> None:
-        """Host a bare clone of `source` (branches, tags) as `owner/name`, default branch main."""
-        self.forge.add_repo(name, source)
+    def add_repo(
+        self,
+        name: str,
+        source: Path,
+        *,
+        default_branch: str = "main",
+        workflow: str | None = None,
+    ) -> None:
+        """Host a bare clone of `source` as `owner/name`: every branch (those it only tracks
+        too) and every tag; `workflow` names its release workflow file (release.yml)."""
+        self.forge.add_repo(name, source, default_branch=default_branch, workflow=workflow)
 
     def make_token(self, *, read_only: bool = False, actions: bool = False) -> str:
         """A new token; `actions=True` makes one that behaves like a workflow's GITHUB_TOKEN."""

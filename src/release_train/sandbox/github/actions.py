@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from release_train.sandbox.github import workflows
 from release_train.sandbox.github.api import ApiError, Reply, Request, not_found, paginate, route
 from release_train.sandbox.github.model import ApprovalRecord, RepoRecord, RunRecord
 from release_train.sandbox.github.shapes import JSON, iso, minimal_repo, node_id, user, user_id
@@ -11,7 +12,6 @@ from release_train.sandbox.github.shapes import JSON, iso, minimal_repo, node_id
 if TYPE_CHECKING:
     from release_train.sandbox.github.forge import Forge
 
-WORKFLOW_PATH = ".github/workflows/release.yml"
 WORKFLOW_NAME = "release"
 
 
@@ -19,19 +19,24 @@ def _workflow(forge: Forge, req: Request) -> RepoRecord:
     """The repo's release workflow by id or file name; repos in publish mode `none` have none."""
     record, _ = forge.repo(req.params["owner"], req.params["repo"])
     wanted = req.params["workflow_id"]
-    if record.publish.mode == "none" or wanted not in (str(record.workflow_id), "release.yml"):
+    if record.publish.mode == "none" or wanted not in (
+        str(record.workflow_id),
+        record.publish.workflow,
+    ):
         raise not_found()
     return record
 
 
 def workflow_json(forge: Forge, record: RepoRecord) -> JSON:
     api = f"{forge.urls.repo(record.name)}/actions/workflows/{record.workflow_id}"
-    html = f"{forge.urls.html(record.name)}/blob/main/{WORKFLOW_PATH}"
+    path = workflows.workflow_path(record.publish.workflow)
+    branch = forge.default_branch(forge.repos[record.name])
+    html = f"{forge.urls.html(record.name)}/blob/{branch}/{path}"
     return {
         "id": record.workflow_id,
         "node_id": node_id("W", record.workflow_id),
         "name": WORKFLOW_NAME,
-        "path": WORKFLOW_PATH,
+        "path": path,
         "state": "active",
         "created_at": iso(record.created_at),
         "updated_at": iso(record.created_at),
@@ -55,7 +60,7 @@ def run_json(forge: Forge, run: RunRecord) -> JSON:
         "check_suite_node_id": node_id("CS", run.id + 1),
         "head_branch": run.head_branch,
         "head_sha": run.head_sha,
-        "path": WORKFLOW_PATH,
+        "path": workflows.workflow_path(record.publish.workflow),
         "display_title": f"release {run.tag or run.head_branch or run.head_sha[:7]}",
         "run_number": run.run_number,
         "run_attempt": 1,
@@ -115,8 +120,13 @@ def dispatch(forge: Forge, req: Request) -> Reply:
     inputs = req.json_field("inputs") or {}
     if not isinstance(inputs, dict):
         raise ApiError(422, "Invalid request.\n\nFor 'properties/inputs', is not an object.")
+    # GitHub reads the workflow file at the dispatched ref and checks the inputs against it.
+    sha = bare.resolve(f"refs/tags/{ref}" if is_tag else f"refs/heads/{ref}") or ""
+    declared = workflows.workflow_at(bare, record.publish.workflow, sha) if sha else None
+    refusal = workflows.dispatch_refusal(declared, inputs)
+    if refusal is not None:
+        raise ApiError(422, refusal)
     tag = inputs.get("tag") or (ref if is_tag else None)
-    sha = bare.resolve(ref) or ""
     assert forge.runner is not None  # noqa: S101 - the stand-in starts its runner before serving
     run = forge.runner.trigger(
         record.name,

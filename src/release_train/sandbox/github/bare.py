@@ -97,6 +97,25 @@ class BareRepo:
         self.git("config", "uploadpack.allowAnySHA1InWant", "true")
         self.git("config", "http.receivepack", "true")
         self.git("config", "receive.denyNonFastForwards", "false")
+        self._adopt_remote_branches(source)
+
+    def _adopt_remote_branches(self, source: Path) -> None:
+        """Branches that `source` only tracks (`origin/dev` of a fresh clone) become branches.
+
+        A workspace clone holds its other branches as remote-tracking refs, which a bare
+        clone leaves behind; its local branches win where both exist.
+        """
+        out = git(source, "for-each-ref", "--format=%(refname)", "refs/remotes/")
+        have = set(self.refs())
+        refspecs = []
+        for ref in sorted(out.split(), key=lambda r: (not r.startswith("refs/remotes/origin/"), r)):
+            branch = ref.split("/", 3)[3] if ref.count("/") >= 3 else ""
+            target = f"refs/heads/{branch}"
+            if branch and branch != "HEAD" and target not in have:
+                have.add(target)
+                refspecs.append(f"{ref}:{target}")
+        if refspecs:
+            self.git("fetch", "-q", "--no-tags", str(source), *refspecs)
 
     # --- reading ------------------------------------------------------------------
     def refs(self) -> dict[str, str]:

@@ -32,7 +32,11 @@ class SandboxAdmin:
                 return json.loads(response.read() or b"null")
         except urllib.error.HTTPError as exc:
             detail = json.loads(exc.read() or b"{}").get("error", exc.reason)
-            raise ReleaseError(ErrorCode.SANDBOX_ERROR, f"{method} {path}: {detail}") from exc
+            raise ReleaseError(
+                ErrorCode.SANDBOX_ERROR,
+                f"{method} {path}: {detail}",
+                hint="the stand-in's admin API refused it: see its log",
+            ) from exc
         except urllib.error.URLError as exc:
             raise ReleaseError(
                 ErrorCode.SANDBOX_ERROR,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from packaging.version import InvalidVersion, Version
 
 from release_train.errors import ErrorCode, ReleaseError
-from release_train.sandbox.github import ci, queue
+from release_train.sandbox.github import ci, queue, workflows
 from release_train.sandbox.github.api import not_found
 from release_train.sandbox.github.bare import BareRepo
 from release_train.sandbox.github.model import RepoRecord, Store, TokenRecord
@@ -59,20 +59,33 @@ class Forge:
     def bare_path(self, name: str) -> Path:
         return self.root / "git" / self.owner / f"{name}.git"
 
-    def add_repo(self, name: str, source: Path) -> None:
+    def add_repo(
+        self, name: str, source: Path, *, default_branch: str = "main", workflow: str | None = None
+    ) -> None:
         if not _REPO_NAME.match(name):
-            raise ReleaseError(ErrorCode.SANDBOX_ERROR, f"invalid repository name {name!r}")
+            raise ReleaseError(
+                ErrorCode.SANDBOX_ERROR,
+                f"invalid repository name {name!r}",
+                hint="use letters, digits, '.', '-' and '_'",
+            )
         with self.store.lock:
             if name in self.store.state.repos:
-                raise ReleaseError(ErrorCode.SANDBOX_ERROR, f"repository {name} already exists")
+                raise ReleaseError(
+                    ErrorCode.SANDBOX_ERROR,
+                    f"repository {name} already exists",
+                    hint="choose another name, or start from a fresh sandbox",
+                )
             bare = BareRepo(self.bare_path(name))
-            bare.init_from(source, "main")
-            self.store.state.repos[name] = RepoRecord(
+            bare.init_from(source, default_branch)
+            record = RepoRecord(
                 name=name,
                 id=self.store.next_id(),
                 created_at=time.time(),
                 workflow_id=self.store.next_id(),
             )
+            if workflow is not None:
+                record.publish.workflow = workflow
+            self.store.state.repos[name] = record
             self.repos[name] = bare
 
     def repo(self, owner: str, name: str) -> tuple[RepoRecord, BareRepo]:
@@ -134,9 +147,13 @@ class Forge:
             ci.start(self, name, sha)
 
     def _tag_created(self, name: str, tag: str) -> None:
+        """A new tag starts the release workflow when the workflow file at it says so."""
         record = self.store.state.repos[name]
-        if release_version(tag) is None or record.publish.mode != "tag" or self.runner is None:
+        if record.publish.mode != "tag" or self.runner is None:
             return
-        sha = self.repos[name].resolve(f"refs/tags/{tag}")
-        if sha is not None:
+        bare = self.repos[name]
+        sha = bare.resolve(f"refs/tags/{tag}")
+        if sha is None:
+            return
+        if workflows.starts_on_push(workflows.workflow_at(bare, record.publish.workflow, sha), tag):
             self.runner.trigger(name, tag=tag, sha=sha, event="push", head_branch=tag)

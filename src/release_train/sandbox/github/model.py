@@ -37,6 +37,8 @@ class CiSettings(BaseModel):
 class PublishSettings(BaseModel):
     mode: PublishMode = "tag"
     delay: float | None = None  # None: the stand-in's global publish delay
+    # The release workflow's file under .github/workflows (a repo's `release_workflow`).
+    workflow: str = "release.yml"
 
 
 class RuleRecord(BaseModel):

@@ -1,18 +1,66 @@
-"""Each repo's release workflow: runs that a release tag or a dispatch start, publishing."""
+"""Each repo's release workflow: runs that a release tag or a dispatch start, publishing.
+
+Whether a run starts is the repo's own workflow file's word, read at the pushed tag (or
+the dispatched ref) as GitHub reads it: its `on.push.tags` / `tags-ignore` filters, its
+`workflow_dispatch` inputs (core/triggers.py, which the preflight asks the same). What a
+run does is the stand-in's: build with `uv build` and upload (sandbox/publish.py).
+"""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from typing import TYPE_CHECKING, Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
+from release_train.core import triggers
 from release_train.errors import ReleaseError
 from release_train.sandbox.github.model import RunRecord
 
 if TYPE_CHECKING:
+    from release_train.sandbox.github.bare import BareRepo
     from release_train.sandbox.github.forge import Forge
 
 JOIN_TIMEOUT = 30.0
+WORKFLOWS_DIR = ".github/workflows"
+
+
+def workflow_path(file_name: str) -> str:
+    return f"{WORKFLOWS_DIR}/{file_name}"
+
+
+def workflow_at(bare: BareRepo, file_name: str, rev: str) -> dict[Any, Any] | None:
+    """The workflow file at `rev` as data; None when it is missing or GitHub could not read it."""
+    entry = bare.entry(rev, workflow_path(file_name))
+    if entry is None or entry.kind != "blob":
+        return None
+    try:
+        return triggers.load_workflow(bare.blob_text(entry.sha))
+    except triggers.PatternError:
+        return None
+
+
+def starts_on_push(workflow: Mapping[Any, Any] | None, tag: str) -> bool:
+    """Whether pushing `tag` starts the workflow (a missing file starts nothing)."""
+    return workflow is not None and triggers.push_problem(workflow, tag) is None
+
+
+def dispatch_refusal(workflow: Mapping[Any, Any] | None, inputs: Mapping[str, Any]) -> str | None:
+    """GitHub's 422 message for a dispatch of `workflow` with `inputs`; None when it runs."""
+    try:
+        declared = None if workflow is None else triggers.dispatch_inputs(workflow)
+    except triggers.PatternError:
+        declared = None
+    if declared is None:
+        return "Workflow does not have 'workflow_dispatch' trigger"
+    unexpected = sorted(name for name in inputs if name not in declared)
+    if unexpected:
+        return f"Unexpected inputs provided: {json.dumps(unexpected)}"
+    for name in sorted(declared, key=str):
+        if triggers.required_input(declared[name]) and inputs.get(str(name)) in (None, ""):
+            return f"Required input '{name}' not provided"
+    return None
 
 
 class WorkflowRunner:

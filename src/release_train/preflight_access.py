@@ -21,10 +21,6 @@ if TYPE_CHECKING:
     from release_train.adapters.github import GitHub
     from release_train.adapters.github_access import BranchRules, RepoAccess
 
-# MERGE squash-merges through REST, which a merge-queue branch refuses (405): until the
-# engine enqueues (GraphQL `enqueuePullRequest`), such a branch stops the train at MERGE.
-MERGE_QUEUE_SUPPORTED = False
-
 
 def _problem(repo: str, code: ErrorCode, severity: Severity, message: str, hint: str) -> Problem:
     return Problem(repo, code, severity, message, hint)
@@ -72,16 +68,10 @@ def rule_problems(repo: str, branch: str, rules: BranchRules) -> list[Problem]:
         hint = "set `branch` to the branch releases are merged into"
         return [_problem(repo, ErrorCode.BRANCH_RULES, Severity.ERROR, message, hint)]
     if rules.merge_queue:
-        severity = Severity.WARNING if MERGE_QUEUE_SUPPORTED else Severity.ERROR
+        # Told, not refused: MERGE enqueues there (steps/merge_queue.py).
         message = f"{where} merges through a merge queue"
         hint = "MERGE will enqueue the PR and tag the queue's merge commit"
-        if not MERGE_QUEUE_SUPPORTED:
-            message += "; release-train merges through REST, which a queue refuses (405)"
-            hint = (
-                "release into a branch without a merge queue, or exempt the token's App from "
-                "the ruleset (bypass list), until release-train can enqueue"
-            )
-        found.append(_problem(repo, ErrorCode.BRANCH_RULES, severity, message, hint))
+        found.append(_problem(repo, ErrorCode.BRANCH_RULES, Severity.WARNING, message, hint))
     if rules.updates_restricted:
         message = f"{where} restricts updates: only the ruleset's bypass actors may merge"
         hint = "add the token's App to the ruleset's bypass list"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from release_train.adapters.merge_guards import (
     Comparison,
+    MergeQueueRule,
     NewCommit,
     RequiredChecks,
     comparison,
+    merge_queue_rule,
     required_checks,
 )
 
@@ -55,3 +59,21 @@ def test_a_comparison_keeps_each_commits_subject_only() -> None:
     assert comparison(data) == Comparison(
         3, 1, (NewCommit("a" * 40, "fix: one"), NewCommit("b" * 40, "feat: two"))
     )
+
+
+def test_a_merge_queue_rule_is_read_with_its_parameters() -> None:
+    parameters: dict[str, Any] = {
+        "check_response_timeout_minutes": 30,
+        "grouping_strategy": "ALLGREEN",
+        "max_entries_to_build": 5,
+        "max_entries_to_merge": 5,
+        "merge_method": "SQUASH",
+        "min_entries_to_merge": 1,
+        "min_entries_to_merge_wait_minutes": 2,
+    }
+    queue = {"type": "merge_queue", "parameters": parameters}
+    assert merge_queue_rule([*RULES, queue]) == MergeQueueRule("SQUASH", 30, 0)
+    parameters["min_entries_to_merge"] = 3  # groups of three: the queue may wait for them
+    assert merge_queue_rule([queue]) == MergeQueueRule("SQUASH", 30, 2)
+    assert merge_queue_rule([{"type": "merge_queue"}]) == MergeQueueRule("MERGE", 60, 0)
+    assert merge_queue_rule(RULES) is None

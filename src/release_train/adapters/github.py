@@ -72,6 +72,10 @@ class RunInfo:
     created_at: datetime
 
 
+class MergeQueueRequired(ReleaseError):
+    """The REST merge was refused (405) because only the branch's merge queue may merge."""
+
+
 class GitHub:
     """One owner's repositories through PyGithub's requester, each call retried within bounds.
 
@@ -128,6 +132,11 @@ class GitHub:
     def retry(self) -> Retry:
         """The retry policy of this adapter's calls, for others that call GitHub (the store)."""
         return self._api.retry
+
+    @property
+    def api(self) -> Api:
+        """The counted, retried transport, for the GraphQL calls (`github_graphql.py`)."""
+        return self._api
 
     @property
     def requests(self) -> int:
@@ -233,6 +242,13 @@ class GitHub:
             _data_or_none(protection), _data_or_none(rules), unprotected=unprotected
         )
 
+    def merge_queue(self, repo: str, branch: str) -> guards.MergeQueueRule | None:
+        """The merge queue `branch`'s rulesets require, None when none (or none readable:
+        a REST merge that a queue refuses says so, see `MergeQueueRequired`)."""
+        sub, page = f"/rules/branches/{_seg(branch)}", {"per_page": str(PER_PAGE)}
+        rules = _data_or_none(self._readable(repo, sub, "read branch rules", page))
+        return guards.merge_queue_rule(rules) if isinstance(rules, list) else None
+
     def compare(self, repo: str, base: str, head: str) -> guards.Comparison:
         """What `head` has that `base` lacks (GitHub lists up to 250 of those commits)."""
         sub = f"/compare/{_seg(base)}...{_seg(head)}"
@@ -261,6 +277,15 @@ class GitHub:
         # A retried PUT whose first attempt merged answers 405: the PR tells what happened.
         if pull.merged and pull.head_sha == sha and pull.merge_commit_sha:
             return pull.merge_commit_sha
+        if answer.status == 405 and "merge queue" in answer.message.lower():
+            raise MergeQueueRequired(
+                ErrorCode.MERGE_FAILED,
+                # GitHub's text has blank lines between its parts; an error is one line.
+                f"#{number}: "
+                + ": ".join(p.strip() for p in answer.message.splitlines() if p.strip()),
+                repo=repo,
+                hint="the branch requires a merge queue: MERGE enqueues the PR instead",
+            )
         raise _merge_failed(repo, answer, pull, sha)
 
     # Tags and releases.

@@ -96,3 +96,9 @@ DOCUMENTS: dict[str, str] = {
     "EnqueuePullRequest": ENQUEUE,
     "DequeuePullRequest": DEQUEUE,
 }
+
+# The names the engine's adapter uses (agreed between the two branches of issue 15).
+ENQUEUE_PULL_REQUEST = ENQUEUE
+DEQUEUE_PULL_REQUEST = DEQUEUE
+PULL_REQUEST_QUEUE_STATE = PULL_REQUEST
+MERGE_QUEUE_ENTRIES = MERGE_QUEUE

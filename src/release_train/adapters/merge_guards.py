@@ -55,6 +55,37 @@ def ruleset_checks(rules: Iterable[Mapping[str, Any]]) -> list[str]:
     return found
 
 
+@dataclass(frozen=True)
+class MergeQueueRule:
+    """A `merge_queue` ruleset rule: only the queue may merge into the branch.
+
+    `wait_minutes` is how long the queue may hold an entry for a group to fill up (only
+    when a group needs more than one entry), which MERGE adds to its CI bound;
+    `merge_method` says how the queue lands a PR.
+    """
+
+    merge_method: str = "MERGE"  # MERGE, SQUASH or REBASE
+    check_timeout_minutes: int = 60
+    wait_minutes: int = 0
+
+
+def merge_queue_rule(rules: Iterable[Mapping[str, Any]]) -> MergeQueueRule | None:
+    """The branch's `merge_queue` rule among its rules, None when it has none."""
+    for rule in rules:
+        if rule.get("type") != "merge_queue":
+            continue
+        parameters = rule.get("parameters") or {}
+        # GitHub waits for a group to fill only when it needs more than one entry.
+        grouped = int(parameters.get("min_entries_to_merge") or 1) > 1
+        wait = int(parameters.get("min_entries_to_merge_wait_minutes") or 0) if grouped else 0
+        return MergeQueueRule(
+            merge_method=str(parameters.get("merge_method") or "MERGE"),
+            check_timeout_minutes=int(parameters.get("check_response_timeout_minutes") or 60),
+            wait_minutes=wait,
+        )
+    return None
+
+
 def required_checks(
     protection: Mapping[str, Any] | None,
     rules: Iterable[Mapping[str, Any]] | None,

@@ -108,6 +108,19 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "waits": (LaneRepo("wts_core"),),
     "indexwait": (LaneRepo("idw_core", publish="tag", publish_delay=600.0),),
     "status": (LaneRepo("sts_core"), LaneRepo("sts_app", ("sts-core>=1.0",))),
+    # Merge queues (issue 15): two of three repos merge through one; failure; crashes.
+    "queue": (
+        LaneRepo("mq_core"),
+        LaneRepo("mq_mid", ("mq-core>=1.0",)),
+        LaneRepo("mq_app", ("mq-core>=1.0", "mq-mid>=1.0")),
+    ),
+    "queuefail": (LaneRepo("mqf_core"),),
+    "queuecrash": (LaneRepo("mqc_core"),),
+    "queuefault": (LaneRepo("mqd_core"),),
+    "queuelate": (LaneRepo("mql_core"),),
+    "queueahead": (LaneRepo("mqa_core"),),
+    "queueslow": (LaneRepo("mqs_core"),),
+    "queueclosed": (LaneRepo("mqx_core"),),
 }
 
 

@@ -91,11 +91,12 @@ def test_rulesets_shape_merge(gh_world: World) -> None:
     )
     problems = repo_problems(adapter(gh_world), CONFIG, REPO)
     assert codes(problems) == [
-        ("BRANCH_RULES", "error"),  # the merge queue: REST merges are refused there
+        ("BRANCH_RULES", "warning"),  # the merge queue: MERGE enqueues there
         ("BRANCH_RULES", "warning"),
         ("BRANCH_RULES", "warning"),
     ]
-    assert "merge queue" in problems[0].message
+    assert problems[0].message == f"{REPO}'s main merges through a merge queue"
+    assert problems[0].hint == "MERGE will enqueue the PR and tag the queue's merge commit"
     assert any("requires the checks lint, tests" in p.message for p in problems)
     assert any("2 approving review(s)" in p.message for p in problems)
 

@@ -76,8 +76,8 @@ def _normal_changelog(text: str | None, version: str) -> str | None:
     if text is None:
         return None
     lines = text.splitlines(keepends=True)
-    heading = f"## v{version} "
-    return "".join(_DATE.sub("<date>", s) if s.startswith(heading) else s for s in lines)
+    headings = (f"## [{version}](", f"## {version} ")  # linked, or a first release
+    return "".join(_DATE.sub("<date>", s) if s.startswith(headings) else s for s in lines)
 
 
 def _show(bare: Path, rev: str, path: str) -> str | None:
@@ -281,7 +281,8 @@ def test_the_reference_run_leaves_one_of_everything(reference: dict[str, Any]) -
         assert found["publish_runs"] == [
             (tag, "push", "success", tuple(_dist(state["package"], version)))
         ]
-        assert f"## v{version} (<date>)" in found["changelog"]
+        heading = rf"^## (?:\[{re.escape(version)}\]\(\S+/compare/\S+\)|{re.escape(version)}) "
+        assert re.search(heading + r"\(<date>\)$", found["changelog"], re.MULTILINE)
         assert f'version = "{version}"' in found["pyproject"]
         assert f"{state['package']}=={version}" in found["locked"]
         assert {k: v for k, v in state.items() if k != "pins"} == {

@@ -10,6 +10,12 @@ import pytest
 from tests.core.test_render import SPEC_PLAN_TABLE
 from tests.integration.test_plan_cli import RUN_ID, git, plan_args, run_cli
 
+# The entry links to the compare view of the tags even in workspace mode (GitHub's server).
+HEADING = (
+    "## [1.5.0](https://github.com/OmniNode-ai/omnibase_core/compare/"
+    "omnibase_core/v1.4.0...omnibase_core/v1.5.0) ("
+)
+
 
 def test_detail_follows_the_specifications_table(
     sample_family: Path, capsys: pytest.CaptureFixture[str]
@@ -28,7 +34,7 @@ def test_detail_follows_the_specifications_table(
         f"      {newest}\n"
     )
     assert "    Pins (written by PIN):\n      omnibase-spi==1.2.1\n" in block
-    assert "    Changelog entry:\n      ## v1.5.0 (" in block
+    assert "    Changelog entry:\n      " + HEADING in block
 
 
 def test_json_and_markdown_carry_the_detail_without_the_flag(
@@ -39,7 +45,7 @@ def test_json_and_markdown_carry_the_detail_without_the_flag(
     assert core["repo"] == "omnibase_core" and core["compare_url"] is None
     assert core["pins"] == {"omnibase-spi": "==1.2.1"}
     assert core["commit_groups"]["features"][0]["subject"].startswith("feat(runtime):")
-    assert core["changelog"].startswith("## v1.5.0 (")
+    assert core["changelog"].startswith(HEADING)
     _, md, _ = run_cli(capsys, *plan_args(sample_family, "--format", "markdown"))
     assert md.count("<details>") == 6 and md.count("</details>") == 6
     assert "```markdown\n" + core["changelog"] + "```\n" in md

@@ -16,6 +16,7 @@ from release_train.core.changelog import (
     Format,
     Section,
     Style,
+    entry_of,
     group_commits,
     has_entry,
     insert_entry,
@@ -199,3 +200,42 @@ def test_text_is_escaped_with_its_neighbours_as_mdformat_does(text: str, scope: 
     for message in (f"fix{scope}: {text} (#5)", f"feat{scope}!: x\n\nBREAKING CHANGE: {text}"):
         rendered = entry(commits(message))
         assert mdformat.text(rendered) == rendered
+
+
+# --- one version's entry, for its GitHub Release ------------------------------------------
+
+FILE = """\
+# Changelog
+
+## [1.5.0](https://x.io/compare/v1.4.0...v1.5.0) (2026-12-01)
+
+### Features
+
+- new
+
+```md
+## v1.4.0 inside a fence
+```
+
+## v1.4.0 (2026-11-01)
+
+- old
+
+[1.4.0]: https://x.io/v1.4.0
+"""
+
+
+def test_entry_of_is_the_version_heading_up_to_the_next_release() -> None:
+    assert entry_of(FILE, "1.5.0") == (
+        "## [1.5.0](https://x.io/compare/v1.4.0...v1.5.0) (2026-12-01)\n\n### Features\n\n"
+        "- new\n\n```md\n## v1.4.0 inside a fence\n```\n"
+    )
+    assert entry_of(FILE, "1.4.0") == "## v1.4.0 (2026-11-01)\n\n- old\n"  # no definitions
+    assert entry_of(FILE, "1.3.0") is None
+
+
+def test_entry_of_a_rendered_and_inserted_entry_is_that_entry() -> None:
+    text = entry(commits("feat(x): a (#1)", "fix: b"))
+    older = "# Changelog\n\n## v1.4.0 (2026-11-01)\n\n- old\n"
+    assert entry_of(insert_entry(older, text, "1.5.0"), "1.5.0") == text
+    assert entry_of(insert_entry(None, text, "1.5.0"), "1.5.0") == text

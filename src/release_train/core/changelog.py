@@ -116,6 +116,7 @@ def _type(commit: Commit) -> str | None:
 # Insertion works on top-level lines: mdformat writes top-level headings and fences at
 # column 0, and anything nested (list items, quotes) is indented or prefixed.
 _HEADING = re.compile(r"##(?:[ \t]|$)")
+_TOP = re.compile(r"#{1,2}(?:[ \t]|$)")  # what ends an entry: the next release, or a title
 _FENCE_OPEN = re.compile(r"(`{3,})[^`]*|(~{3,}).*")
 _DEFINITION = re.compile(r"\[(?:[^\]\\]|\\.)+\]:")
 
@@ -244,12 +245,33 @@ def _pin_item(package: str, specifier: str) -> str:
 
 def has_entry(text: str, version: str) -> bool:
     """Whether a top-level heading names `version`: `## v1.2.3 (…)`, `## [1.2.3]`, `## 1.2.3`."""
+    return _entry_start(text.splitlines(), version) is not None
+
+
+def entry_of(text: str, version: str) -> str | None:
+    """The entry of `version` as the file has it (a GitHub Release's body): its heading and
+    what follows up to the next release heading, without the file's link definitions."""
+    lines = text.splitlines()
+    start = _entry_start(lines, version)
+    if start is None:
+        return None
+    fenced = _fenced(lines)
+    ends = (at for at in range(start + 1, len(lines)) if at not in fenced and _TOP.match(lines[at]))
+    end = next(ends, len(lines))
+    block = lines[start:end]
+    # mdformat moves every link definition to the end of the file, after the last entry.
+    while block and (not block[-1].strip() or (end == len(lines) and _DEFINITION.match(block[-1]))):
+        block.pop()
+    return "\n".join(block) + "\n"
+
+
+def _entry_start(lines: Sequence[str], version: str) -> int | None:
     # Our own headings hold the version as escaped Markdown; a PEP 440 version never changes.
     names = "|".join(re.escape(name) for name in sorted({version, literal(version)}))
     pattern = re.compile(rf"##[ \t]+\[?v?(?:{names})(?:\]|(?=[\s(]|$))", re.IGNORECASE)
-    lines = text.splitlines()
     fenced = _fenced(lines)
-    return any(pattern.match(line) for at, line in enumerate(lines) if at not in fenced)
+    found = (at for at, line in enumerate(lines) if at not in fenced and pattern.match(line))
+    return next(found, None)
 
 
 def insert_entry(existing: str | None, entry: str, version: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from release_train.adapters import clones
 from release_train.adapters.git import git
 from release_train.context import RepoContext
+from release_train.core import changelog
 from release_train.core.commits import parse_commit
 from release_train.core.render import md_escape
 from release_train.errors import ErrorCode, ReleaseError
@@ -170,7 +171,7 @@ class Tag:
                 hint="a tag of that name was made outside this run; resolve it by hand",
             )
         ctx.repo.tag_sha = found
-        return not ctx.config.github_release or self._release(ctx) is not None
+        return not ctx.config.github_release or self._published(ctx)
 
     def apply(self, ctx: RepoContext) -> None:
         merge_sha = ctx.repo.merge_sha
@@ -180,15 +181,34 @@ class Tag:
             # DESIGN defect 2: the commit the merge made, never wherever main is now.
             ctx.github.create_tag(ctx.name, ctx.repo.tag, merge_sha)
         ctx.repo.tag_sha = merge_sha
-        if ctx.config.github_release and self._release(ctx) is None:
-            text = read_file(ctx, ctx.config.repos[ctx.name].changelog) or ""
-            ctx.repo.release_url = ctx.github.create_release(
-                ctx.name, ctx.repo.tag, f"{ctx.name} v{ctx.repo.new_version}", text
-            )
+        if ctx.config.github_release:
+            self._release(ctx)
 
     @staticmethod
-    def _release(ctx: RepoContext) -> str | None:
-        found = ctx.github.release_for_tag(ctx.name, ctx.repo.tag)
-        if found:
-            ctx.repo.release_url = found
-        return found
+    def _published(ctx: RepoContext) -> bool:
+        found = ctx.github.find_release(ctx.name, ctx.repo.tag)
+        if found is None or found.draft:
+            return False
+        ctx.repo.release_url = found.url
+        return True
+
+    @staticmethod
+    def _release(ctx: RepoContext) -> None:
+        """Draft, then publish: with GitHub's immutable releases nothing can be added to a
+        published release, so whatever it carries goes in while it is a draft. A draft left
+        by a run stopped in between is found and published, never made twice."""
+        found = ctx.github.find_release(ctx.name, ctx.repo.tag)
+        if found is None:
+            text = read_file(ctx, ctx.config.repos[ctx.name].changelog)
+            body = release_body(text, ctx.name, ctx.repo.new_version)
+            name = f"{ctx.name} v{ctx.repo.new_version}"
+            found = ctx.github.create_draft_release(ctx.name, ctx.repo.tag, name, body)
+        if found.draft:
+            found = ctx.github.publish_release(ctx.name, found.id)
+        ctx.repo.release_url = found.url
+
+
+def release_body(changelog_text: str | None, repo: str, version: str) -> str:
+    """The version's changelog entry; the whole file was far more than one release's notes."""
+    entry = changelog.entry_of(changelog_text or "", version)
+    return entry if entry is not None else f"{repo} v{version}\n"

@@ -105,6 +105,7 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "lategreen": (LaneRepo("lgr_core"),),
     "required": (LaneRepo("req_core"),),
     "fetch": (LaneRepo("fch_core"), LaneRepo("fch_app", ("fch-core>=1.0",))),
+    "ghrelease": (LaneRepo("ghr_core"),),
 }
 
 

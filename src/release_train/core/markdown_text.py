@@ -3,6 +3,7 @@ of mdformat while a reader sees the subject as written."""
 
 from __future__ import annotations
 
+import html
 import html.entities
 import re
 import unicodedata
@@ -146,3 +147,21 @@ def code(text: str) -> str:
     text = visible(text)
     longest = max((len(run) for run in re.findall("`+", text)), default=0)
     return f"{'`' * (longest + 1)} {text} {'`' * (longest + 1)}" if longest else f"`{text}`"
+
+
+# Table cells and PR bodies: escaped for GFM, not kept mdformat-stable.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_BLOCK_START = re.compile(r"^(\d{0,9})([-+=]|#(?=#{0,5}(?: |$))|(?<=\d)[.)](?= |$))")
+
+
+def md_escape(text: str) -> str:
+    """Text safe inside a GFM table cell: no HTML, no markup, no pipes, no mentions."""
+    # Control and format characters (escapes, bidi overrides) are dropped: they hide text.
+    text = "".join(c for c in text if c.isprintable() or c.isspace())
+    text = " ".join(text.split())
+    text = html.escape(text, quote=True)
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    # At the start of a list item the text could open a heading, a rule or a nested list.
+    text = _BLOCK_START.sub(r"\1\\\2", text, count=1)
+    # A zero-width joiner keeps "@team" from becoming a mention or a link.
+    return text.replace("@", "@\u200d")

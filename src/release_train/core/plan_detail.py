@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from release_train.core import changelog
+from release_train.core import changelog, release_text
 from release_train.core.commits import Commit
 from release_train.core.plan import Plan, PlanEntry
 from release_train.core.pyproject import PinPolicy, pin_specifiers
@@ -107,6 +107,21 @@ def changelog_entry(entry: PlanEntry) -> str:
         tag=entry.tag,
         previous_tag=entry.last_tag,
     )
+
+
+def pull_request(plan: Plan, entry: PlanEntry) -> tuple[str, str]:
+    """The title and body PR opens the repo's release PR with: the same calls as the PR
+    step makes, with the plan's facts (a resumed run's id may differ from the plan's)."""
+    text = release_text.PullText(
+        repo=entry.repo,
+        version=entry.new,
+        previous=entry.current,
+        bump=str(entry.bump),
+        run_id=plan.run_id,
+        plan_hash=plan.plan_hash,
+        subjects=[commit.subject for commit in reversed(entry.log)],
+    )
+    return release_text.release_subject(entry.repo, entry.new), release_text.pr_body(text)
 
 
 def detail_data(entry: PlanEntry) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import mdformat
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from release_train.config import parse_config
@@ -24,7 +24,7 @@ from release_train.core.changelog import (
 )
 from release_train.core.commits import Commit, parse_commit
 from release_train.errors import ErrorCode, ReleaseError
-from tests.core.test_changelog import hostile_text
+from tests.core.test_changelog import blocks, hostile_text
 
 DAY = datetime.date(2026, 12, 1)
 URL = "https://github.com/OmniNode-ai/omnibase_core"
@@ -239,3 +239,12 @@ def test_entry_of_a_rendered_and_inserted_entry_is_that_entry() -> None:
     older = "# Changelog\n\n## v1.4.0 (2026-11-01)\n\n- old\n"
     assert entry_of(insert_entry(older, text, "1.5.0"), "1.5.0") == text
     assert entry_of(insert_entry(None, text, "1.5.0"), "1.5.0") == text
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(blocks, max_size=8), st.lists(hostile_text, max_size=3))
+def test_property_entry_of_gives_back_the_inserted_entry(raw: list[str], texts: list[str]) -> None:
+    old = mdformat.text("\n\n".join(raw))
+    assume(mdformat.text(old) == old and not has_entry(old, "1.5.0"))
+    text = entry(commits(*(f"fix: {t}" for t in texts)))
+    assert entry_of(insert_entry(old, text, "1.5.0"), "1.5.0") == text

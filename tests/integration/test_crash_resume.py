@@ -72,10 +72,11 @@ def _normal_lock(text: str | None) -> str | None:
 
 
 def _normal_changelog(text: str | None, version: str) -> str | None:
-    """The changelog with the date of the new entry blanked (a run may cross midnight)."""
+    """The changelog with the date of the new entry blanked (a run may cross midnight) and
+    the stand-in's address, which its links hold, made the same for every sandbox."""
     if text is None:
         return None
-    lines = text.splitlines(keepends=True)
+    lines = _ADDRESS.sub("<server>", text).splitlines(keepends=True)
     headings = (f"## [{version}](", f"## {version} ")  # linked, or a first release
     return "".join(_DATE.sub("<date>", s) if s.startswith(headings) else s for s in lines)
 

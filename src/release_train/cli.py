@@ -225,6 +225,8 @@ def cmd_release(args: argparse.Namespace) -> int:
     if args.dry_run:
         from release_train.core.state import dry_run_result  # noqa: PLC0415 - a run's model
 
+        sys.stdout.write(render.writes_text(plan))
+
         result = dry_run_result(plan, {r: config.tag_template(r) for r in config.repos})
         if args.result_file:
             args.result_file.write_text(result.model_dump_json(indent=2) + "\n", encoding="utf-8")

@@ -7,10 +7,12 @@ import tomllib
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, get_args, get_origin
+from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
+from release_train.core import changelog
 from release_train.core.pyproject import PinPolicy
 from release_train.core.spelling import did_you_mean, suggestions
 from release_train.core.versions import Prerelease
@@ -106,6 +108,20 @@ class RepoConfig(_Model):
     @classmethod
     def _check_tag(cls, value: str | None) -> str | None:
         return value if value is None else _check_template(value)
+
+
+class ChangelogSection(_Model):
+    """One entry of `changelog_sections`, as release-please's `changelog-sections`."""
+
+    type: str = Field(..., min_length=1, description="A Conventional Commits type: feat, fix, ...")
+    section: str | None = Field(None, description="The heading its commits are listed under.")
+    hidden: bool = Field(False, description="Leave commits of this type out of the changelog.")
+
+    @model_validator(mode="after")
+    def _named_unless_hidden(self) -> ChangelogSection:
+        if not self.hidden and not (self.section or "").strip():
+            raise ValueError(f"changelog section of type {self.type!r} needs a section name")
+        return self
 
 
 class SlackConfig(_Model):
@@ -218,6 +234,23 @@ class Config(_Model):
         description="pre-commit hook ids LINT skips (pre-commit's SKIP; their repositories "
         "are not fetched either); the run warns which hooks it skipped.",
     )
+    changelog_style: changelog.Style = Field(
+        changelog.Style.CONVENTIONAL,
+        description="conventional: release-please's entries (a heading linked to the compare "
+        "view, scopes in bold, commit and PR links); spec: the specification's plain entries.",
+    )
+    changelog_sections: tuple[ChangelogSection, ...] | None = Field(
+        None,
+        description="The conventional style's sections, in order, e.g. "
+        '[{type = "feat", section = "Features"}, {type = "chore", hidden = true}]; types not '
+        "listed are left out. Default: release-please's (feat, fix, perf, deps, revert, docs; "
+        "style, chore, refactor, test, build, ci hidden).",
+    )
+    server_url: str | None = Field(
+        None,
+        description="GitHub's web address for changelog links; default: $GITHUB_SERVER_URL, "
+        "else https://github.com.",
+    )
 
     @field_validator("tag_format")
     @classmethod
@@ -257,6 +290,18 @@ class Config(_Model):
 
     def tag_template(self, repo: str) -> str:
         return self.repos[repo].tag_format or self.tag_format
+
+    def changelog_format(self, repo: str, server_url: str) -> changelog.Format:
+        """How `repo`'s entries are written, linking to `server_url` unless the config names one."""
+        sections = changelog.DEFAULT_SECTIONS
+        if self.changelog_sections is not None:
+            sections = tuple(
+                changelog.Section(s.type.lower(), s.section or "", s.hidden)
+                for s in self.changelog_sections
+            )
+        server = (self.server_url or server_url).rstrip("/")
+        url = f"{server}/{quote(self.owner)}/{quote(repo)}"
+        return changelog.Format(self.changelog_style, sections, url)
 
     def branch_of(self, repo: str) -> str:
         """The branch `repo`'s releases are cut from and merged into."""

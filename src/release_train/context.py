@@ -86,6 +86,7 @@ class Services:
     progress: Progress
     waits: Waits = field(default_factory=Waits)
     today: date = field(default_factory=date.today)
+    server_url: str = "https://github.com"  # GitHub's web address, for changelog links
     clock: Callable[[], float] = time.monotonic
     sleep: Callable[[float], None] = time.sleep
     stop: Stop = field(default_factory=Stop)

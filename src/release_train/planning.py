@@ -29,6 +29,7 @@ class PlanRequest:
     run_id: str | None = None
     revs: Mapping[str, str] = field(default_factory=dict)  # repo -> rev to plan (HEAD)
     server_url: str | None = None  # API mode: the GitHub server, for compare links in the plan
+    web_url: str = "https://github.com"  # where changelog entries link to (GITHUB_SERVER_URL)
     query_index: bool = False  # ask the index which versions exist (the CLI: unless --offline)
 
 
@@ -88,7 +89,14 @@ def plan_workspace(config: Config, workspace: Path, request: PlanRequest, today:
     run_id = request.run_id or make_run_id(selected, today)
     plan = make_plan(scans, graph, selected, options, run_id)
     base = f"{request.server_url}/{config.owner}" if request.server_url else None
-    plan = with_details(plan, DetailInputs(config.pin_policy, today, base))
+    inputs = DetailInputs(
+        config.pin_policy,
+        today,
+        base,
+        formats={r: config.changelog_format(r, request.web_url) for r in selected},
+        tag_templates={r: config.tag_template(r) for r in selected},
+    )
+    plan = with_details(plan, inputs)
     # Preflight: every check adds its findings here, so the plan names them all at once.
     problems: list[Problem] = [*interpreter_problems.result()]
     drop = config.family_sources is FamilySources.DROP

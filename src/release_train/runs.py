@@ -111,6 +111,7 @@ def connect(config: Config, options: Options, progress: Progress) -> World:
         github=github,
         auth=git_auth(env),
         index_url=config.index_url,
+        server_url=server_url(env),
         work_dir=work_dir(env),
         progress=progress,
         waits=Waits.from_config(
@@ -265,6 +266,7 @@ def plan_release(config: Config, options: Options) -> tuple[Plan, dict[str, Path
         run_id=options.run_id,
         revs=revs,
         server_url=server,
+        web_url=server_url(options.env),
         query_index=not options.offline,
     )
     plan = plan_workspace(config, plan_dir, request, datetime.now(UTC).date())

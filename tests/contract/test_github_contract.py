@@ -272,6 +272,27 @@ def test_repos_list_releases(world: ContractWorld) -> None:
     world.expect("repos/list-releases", 200)
 
 
+def test_repos_create_release_draft_is_listed_but_not_found_by_tag(world: ContractWorld) -> None:
+    draft = world.repo.create_git_release("demo/v1.1.0", "demo 1.1.0", "notes", draft=True)
+    assert draft.draft and "/releases/tag/untagged-" in draft.html_url
+    # GitHub's by-tag lookup answers only published releases; the list shows drafts.
+    with pytest.raises(UnknownObjectException):
+        world.repo.get_release("demo/v1.1.0")
+    assert [(r.id, r.draft) for r in world.repo.get_releases()] == [(draft.id, True)]
+    world.expect("repos/create-release", 201)
+    world.expect("repos/get-release-by-tag", 404)
+    world.expect("repos/list-releases", 200)
+
+
+def test_repos_update_release_publishes_a_draft(world: ContractWorld) -> None:
+    draft = world.repo.create_git_release("demo/v1.1.0", "demo 1.1.0", "notes", draft=True)
+    published = draft.update_release("demo 1.1.0", "notes", draft=False)
+    assert (published.id, published.draft) == (draft.id, False)
+    assert published.html_url.endswith("/releases/tag/demo/v1.1.0")
+    assert world.repo.get_release("demo/v1.1.0").id == draft.id
+    world.expect("repos/update-release", 200)
+
+
 # Contents.
 
 

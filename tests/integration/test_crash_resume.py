@@ -61,6 +61,7 @@ LOST_ANSWERS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
 _ADDRESS = re.compile(r"http://127\.0\.0\.1:\d+")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_COMMIT_LINK = re.compile(r"\[[0-9a-f]{7}\]\(([^()\s]*)/commit/[0-9a-f]{40}\)")  # sha differs
 
 
 def _normal_lock(text: str | None) -> str | None:
@@ -72,12 +73,14 @@ def _normal_lock(text: str | None) -> str | None:
 
 
 def _normal_changelog(text: str | None, version: str) -> str | None:
-    """The changelog with the date of the new entry blanked (a run may cross midnight)."""
+    """The changelog with the date of the new entry blanked (a run may cross midnight) and
+    the stand-in's address and the commits its links hold made the same for every sandbox."""
     if text is None:
         return None
+    text = _COMMIT_LINK.sub(r"[<sha>](\1/commit/<sha>)", _ADDRESS.sub("<server>", text))
     lines = text.splitlines(keepends=True)
-    heading = f"## v{version} "
-    return "".join(_DATE.sub("<date>", s) if s.startswith(heading) else s for s in lines)
+    headings = (f"## [{version}](", f"## {version} ")  # linked, or a first release
+    return "".join(_DATE.sub("<date>", s) if s.startswith(headings) else s for s in lines)
 
 
 def _show(bare: Path, rev: str, path: str) -> str | None:
@@ -281,7 +284,8 @@ def test_the_reference_run_leaves_one_of_everything(reference: dict[str, Any]) -
         assert found["publish_runs"] == [
             (tag, "push", "success", tuple(_dist(state["package"], version)))
         ]
-        assert f"## v{version} (<date>)" in found["changelog"]
+        heading = rf"^## (?:\[{re.escape(version)}\]\(\S+/compare/\S+\)|{re.escape(version)}) "
+        assert re.search(heading + r"\(<date>\)$", found["changelog"], re.MULTILINE)
         assert f'version = "{version}"' in found["pyproject"]
         assert f"{state['package']}=={version}" in found["locked"]
         assert {k: v for k, v in state.items() if k != "pins"} == {

@@ -21,6 +21,7 @@ from release_train.errors import ErrorCode, ReleaseError
 
 DEFAULT_API_URL = "https://api.github.com"
 MAX_PULL_PAGES = 10  # a thousand open PRs into one branch: enough to find a release PR
+MAX_RELEASE_PAGES = 10  # a thousand releases: a draft of ours is among the newest
 MAX_PEEL = 5  # tags of tags of tags: GitHub allows them, nobody nests deeper
 PASSED = frozenset({"success", "neutral", "skipped"})
 
@@ -58,6 +59,13 @@ class ChecksState:
     @property
     def failed(self) -> tuple[CheckInfo, ...]:
         return tuple(check for check in self.checks if check.state == "failure")
+
+
+@dataclass(frozen=True)
+class ReleaseInfo:
+    id: int
+    url: str  # html_url; a draft's changes when it is published
+    draft: bool
 
 
 @dataclass(frozen=True)
@@ -332,23 +340,52 @@ class GitHub:
             hint="check the tag protection rules and the token's contents: write permission",
         )
 
-    def release_for_tag(self, repo: str, tag: str) -> str | None:
+    def find_release(self, repo: str, tag: str) -> ReleaseInfo | None:
+        """The release of `tag`, published or a draft. GitHub's by-tag lookup answers only
+        published releases, so a draft (a run stopped before publishing it) is looked for
+        in the list, which shows drafts to a token that can push."""
         answer = self._call("GET", repo, f"/releases/tags/{_seg(tag)}", "read releases", (404,))
-        return None if answer.status == 404 else str(answer.data["html_url"])
+        if answer.status != 404:
+            return _release(answer.data)
+        for page in range(1, MAX_RELEASE_PAGES + 1):
+            params = {"per_page": str(PER_PAGE), "page": str(page)}
+            answer = self._call("GET", repo, "/releases", "read releases", params=params)
+            drafts = [item for item in answer.data if item["tag_name"] == tag and item["draft"]]
+            if drafts:
+                return _release(min(drafts, key=lambda item: int(item["id"])))
+            if len(answer.data) < PER_PAGE:
+                break
+        return None
 
-    def create_release(self, repo: str, tag: str, name: str, body: str) -> str:
-        """A published release of the existing `tag`; its html_url (also when it existed)."""
-        payload = {"tag_name": tag, "name": name, "body": body}
-        answer = self._call("POST", repo, "/releases", "create releases", (422,), body=payload)
+    def create_draft_release(self, repo: str, tag: str, name: str, body: str) -> ReleaseInfo:
+        """A draft release of `tag`, to be published by `publish_release`.
+
+        Not replayed: GitHub takes several drafts of one tag, so a resent POST whose first
+        answer was lost would make a second. After such a loss the draft is looked up.
+        """
+        payload = {"tag_name": tag, "name": name, "body": body, "draft": True}
+        try:
+            answer = self._call(
+                "POST", repo, "/releases", "create releases", body=payload, replay=False
+            )
+        except ReleaseError:
+            found = self.find_release(repo, tag)
+            if found is None:
+                raise
+            return found
+        return _release(answer.data)
+
+    def publish_release(self, repo: str, release_id: int) -> ReleaseInfo:
+        """Publish a draft (idempotent: publishing a published release changes nothing)."""
+        sub, body = f"/releases/{release_id}", {"draft": False}
+        answer = self._call("PATCH", repo, sub, "publish releases", (422,), body=body)
         if answer.status < 400:
-            return str(answer.data["html_url"])
-        existing = self.release_for_tag(repo, tag) if already_exists(answer) else None
-        if existing is not None:
-            return existing
+            return _release(answer.data)
         raise ReleaseError(
             ErrorCode.GITHUB_ERROR,
-            f"cannot create the release of {tag}: {answer.message}",
+            f"cannot publish release {release_id}: {answer.message}",
             repo=repo,
+            hint="another release of this tag may be published already: check the repo's releases",
         )
 
     def create_family_release(self, full_name: str, tag: str, name: str, body: str) -> str:
@@ -459,6 +496,10 @@ class GitHub:
 def _seg(text: str) -> str:
     """A path segment (or a ref name with its slashes), percent-encoded."""
     return quote(text, safe="/")
+
+
+def _release(data: Any) -> ReleaseInfo:
+    return ReleaseInfo(int(data["id"]), str(data["html_url"]), bool(data["draft"]))
 
 
 def _data_or_none(answer: Answer | None) -> Any:

@@ -10,6 +10,7 @@ from datetime import date
 
 from packaging.version import InvalidVersion, Version
 
+from release_train.core.changelog import Format
 from release_train.core.commits import Commit
 from release_train.core.graph import Graph
 from release_train.core.problems import Problem, Severity
@@ -85,6 +86,8 @@ class PlanEntry:
     pins: tuple[tuple[str, str], ...] = ()  # (package, specifier) that PIN writes, by package
     changelog_day: date | None = None  # the date of the entry CHANGELOG writes (plan_detail)
     compare_url: str | None = None  # last release tag ... head, in API mode
+    tag: str | None = None  # the tag TAG makes (plan_detail)
+    changelog_format: Format | None = None  # how CHANGELOG writes the entry (plan_detail)
 
     def hash_fields(self) -> dict[str, object]:
         """The specification's per-repo plan dict (repo, tier, current, new, bump, commits)."""

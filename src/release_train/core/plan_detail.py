@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from urllib.parse import quote
 
-from release_train.core import changelog
+from release_train.core import changelog, release_text
 from release_train.core.commits import Commit
 from release_train.core.plan import Plan, PlanEntry
 from release_train.core.pyproject import PinPolicy, pin_specifiers
+from release_train.core.versions import format_tag
 
 # Breaking first: a reviewer looks for what breaks dependents before anything else.
 GROUPS = (
@@ -30,6 +31,9 @@ class DetailInputs:
     pin_policy: PinPolicy
     day: date  # the changelog entry's date
     compare_base: str | None = None  # "{server}/{owner}" in API mode; None: no compare links
+    # repo -> how CHANGELOG writes its entry, and the template of its tags (config.py's).
+    formats: Mapping[str, changelog.Format] = field(default_factory=dict)
+    tag_templates: Mapping[str, str] = field(default_factory=dict)
 
 
 def group(commit: Commit) -> str:
@@ -70,7 +74,18 @@ def with_details(plan: Plan, inputs: DetailInputs) -> Plan:
     for entry in plan.entries:
         pins = tuple(planned_pins(plan, entry, inputs.pin_policy).items())
         url = compare_url(inputs.compare_base, entry)
-        detail = dataclasses.replace(entry, pins=pins, compare_url=url, changelog_day=inputs.day)
+        template = inputs.tag_templates.get(entry.repo)
+        tag = (
+            None if template is None else format_tag(template, entry.repo, entry.new, entry.package)
+        )
+        detail = dataclasses.replace(
+            entry,
+            pins=pins,
+            compare_url=url,
+            changelog_day=inputs.day,
+            tag=tag,
+            changelog_format=inputs.formats.get(entry.repo, changelog.SPEC_FORMAT),
+        )
         entries.append(detail)
     return dataclasses.replace(plan, entries=tuple(entries))
 
@@ -83,7 +98,30 @@ def changelog_entry(entry: PlanEntry) -> str:
     """
     if entry.changelog_day is None:
         return ""
-    return changelog.render_entry(entry.new, entry.changelog_day, entry.log, entry.pins)
+    return changelog.render_entry(
+        entry.new,
+        entry.changelog_day,
+        entry.log,
+        entry.pins,
+        fmt=entry.changelog_format or changelog.SPEC_FORMAT,
+        tag=entry.tag,
+        previous_tag=entry.last_tag,
+    )
+
+
+def pull_request(plan: Plan, entry: PlanEntry) -> tuple[str, str]:
+    """The title and body PR opens the repo's release PR with: the same calls as the PR
+    step makes, with the plan's facts (a resumed run's id may differ from the plan's)."""
+    text = release_text.PullText(
+        repo=entry.repo,
+        version=entry.new,
+        previous=entry.current,
+        bump=str(entry.bump),
+        run_id=plan.run_id,
+        plan_hash=plan.plan_hash,
+        subjects=[commit.subject for commit in reversed(entry.log)],
+    )
+    return release_text.release_subject(entry.repo, entry.new), release_text.pr_body(text)
 
 
 def detail_data(entry: PlanEntry) -> dict[str, Any]:

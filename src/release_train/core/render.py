@@ -10,8 +10,15 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
+from release_train.core.markdown_text import md_escape as md_escape  # noqa: PLC0414 - re-exported
 from release_train.core.plan import Plan, PlanEntry
-from release_train.core.plan_detail import GROUPS, changelog_entry, commit_groups, detail_data
+from release_train.core.plan_detail import (
+    GROUPS,
+    changelog_entry,
+    commit_groups,
+    detail_data,
+    pull_request,
+)
 from release_train.core.problems import Problem, Severity, errors
 
 RULE = "─"
@@ -94,6 +101,22 @@ def detail_text(plan: Plan) -> list[str]:
     return lines
 
 
+def writes_text(plan: Plan) -> str:
+    """What `release` will write per repo (`--dry-run`), from the functions its steps call:
+    the tag, the pins, the PR's title and body, and the changelog entry."""
+    lines = ["", "What the release will write:"]
+    for e in plan.entries:
+        title, body = pull_request(plan, e)
+        lines += ["", f"  {e.repo} {e.current} -> {e.new}", f"    Tag: {e.tag or '(unknown)'}"]
+        pins = ", ".join(f"{package}{spec}" for package, spec in e.pins) or "(none)"
+        lines += [f"    Pins: {pins}", f"    Pull request: {title}"]
+        # Both texts are written as shown; their commit text has no control characters left.
+        lines += [f"      {line}".rstrip() for line in body.splitlines()]
+        lines.append("    Changelog entry:")
+        lines += [f"      {line}".rstrip() for line in changelog_entry(e).splitlines()]
+    return "\n".join(lines) + "\n"
+
+
 def _problem_count(problems: Sequence[Problem]) -> str:
     found = len(errors(problems))
     return f"{_plural(found, 'error')}, {_plural(len(problems) - found, 'warning')}"
@@ -115,23 +138,6 @@ def problems_text(problems: Sequence[Problem]) -> list[str]:
         if p.hint:
             lines.append(" " * 10 + "hint: " + _terminal(p.hint))
     return [line.rstrip() for line in lines]
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-_BLOCK_START = re.compile(r"^(\d{0,9})([-+=]|#(?=#{0,5}(?: |$))|(?<=\d)[.)](?= |$))")
-
-
-def md_escape(text: str) -> str:
-    """Text safe inside a GFM table cell: no HTML, no markup, no pipes, no mentions."""
-    # Control and format characters (escapes, bidi overrides) are dropped: they hide text.
-    text = "".join(c for c in text if c.isprintable() or c.isspace())
-    text = " ".join(text.split())
-    text = html.escape(text, quote=True)
-    text = _MD_SPECIAL.sub(r"\\\1", text)
-    # At the start of a list item the text could open a heading, a rule or a nested list.
-    text = _BLOCK_START.sub(r"\1\\\2", text, count=1)
-    # A zero-width joiner keeps "@team" from becoming a mention or a link.
-    return text.replace("@", "@\u200d")
 
 
 def mermaid_label(text: str) -> str:

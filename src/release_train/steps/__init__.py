@@ -9,11 +9,12 @@ worktree, up to the local commit), `remote` and `merge` (what changes on GitHub)
 
 from __future__ import annotations
 
+from release_train.core.release_text import fit_body
 from release_train.steps.edits import Bump, Changelog, Commit, Lint, Lock, Pin, Worktree
 from release_train.steps.merge import Merge
 from release_train.steps.protocol import Step, release_message
 from release_train.steps.publishing import Publish
-from release_train.steps.remote import PullRequest, Push, Tag, fit_body, pr_body
+from release_train.steps.remote import PullRequest, Push, Tag, pr_body
 
 __all__ = [
     "STEPS",

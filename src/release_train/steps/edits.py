@@ -170,7 +170,16 @@ class Changelog:
         relative = ctx.config.repos[ctx.name].changelog
         commits = [parse_commit(message, sha) for sha, message in range_commits(ctx)]
         pins = sorted(ctx.repo.pins.items())
-        entry = changelog.render_entry(ctx.repo.new_version, ctx.services.today, commits, pins)
+        repo = ctx.repo
+        entry = changelog.render_entry(
+            repo.new_version,
+            ctx.services.today,
+            commits,
+            pins,
+            fmt=ctx.config.changelog_format(ctx.name, ctx.services.server_url),
+            tag=repo.tag,
+            previous_tag=repo.last_tag,
+        )
         text = changelog.insert_entry(read_file(ctx, relative), entry, ctx.repo.new_version)
         write_file(ctx, relative, text)
 

@@ -8,6 +8,7 @@ from typing import Protocol, runtime_checkable
 from release_train.adapters import workspace
 from release_train.adapters.git import log_excluding
 from release_train.context import RepoContext
+from release_train.core.release_text import release_subject
 from release_train.errors import ErrorCode, ReleaseError
 
 
@@ -29,7 +30,7 @@ class Skippable(Protocol):
 
 
 def release_message(ctx: RepoContext) -> str:
-    return f"release: {ctx.name} v{ctx.repo.new_version}"
+    return release_subject(ctx.name, ctx.repo.new_version)
 
 
 def read_file(ctx: RepoContext, relative: str) -> str | None:

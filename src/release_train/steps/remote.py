@@ -6,8 +6,8 @@ from __future__ import annotations
 from release_train.adapters import clones
 from release_train.adapters.git import git
 from release_train.context import RepoContext
+from release_train.core import changelog, release_text
 from release_train.core.commits import parse_commit
-from release_train.core.render import md_escape
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.steps.protocol import range_commits, read_file, release_message
 
@@ -61,51 +61,20 @@ class Push:
         return True
 
 
-# GitHub refuses a longer PR body (422); a subject is cut well before that on its own.
-PR_BODY_LIMIT = 65_536
-SUBJECT_LIMIT = 500
-
-
 def pr_body(ctx: RepoContext) -> str:
     repo = ctx.repo
-    head = (
-        f"## Release: {repo.repo} v{repo.new_version}\n\n"
-        f"Coordinated release run: `{ctx.run.run_id}`\n\n"
-        "### Changes\n"
+    subjects = [parse_commit(message, sha).subject for sha, message in range_commits(ctx)]
+    return release_text.pr_body(
+        release_text.PullText(
+            repo=repo.repo,
+            version=repo.new_version,
+            previous=repo.old_version,
+            bump=repo.bump,
+            run_id=ctx.run.run_id,
+            plan_hash=ctx.run.plan_hash,
+            subjects=subjects[::-1],
+        )
     )
-    tail = (
-        "\n\n### Release metadata\n"
-        f"- Bump: {repo.bump}\n- Previous: v{repo.old_version}\n- Plan hash: {ctx.run.plan_hash}\n"
-    )
-    changes = [
-        f"- {md_escape(_cut(parse_commit(message, sha).subject, SUBJECT_LIMIT))}"
-        for sha, message in reversed(range_commits(ctx))
-    ]
-    return fit_body(head, changes or ["- (none)"], tail, PR_BODY_LIMIT)
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
-
-
-def fit_body(head: str, lines: list[str], tail: str, limit: int) -> str:
-    """`head`, as many of `lines` as fit, a line saying how many were left out, and `tail`,
-    in at most `limit` characters (the changelog in the PR's diff has every entry)."""
-
-    def more(count: int) -> str:
-        return f"- \u2026 and {count} more (see the changelog in this PR)"
-
-    kept: list[str] = []
-    used = len(head) + len(tail)
-    for number, line in enumerate(lines):
-        after = len(lines) - number - 1  # a line that fits must leave room to say these
-        room = limit - used - len(line) - (len(more(after)) + 1 if after else 0)
-        if room < 0:
-            kept.append(more(after + 1))
-            break
-        kept.append(line)
-        used += len(line) + 1
-    return head + "\n".join(kept) + tail
 
 
 class PullRequest:
@@ -170,7 +139,7 @@ class Tag:
                 hint="a tag of that name was made outside this run; resolve it by hand",
             )
         ctx.repo.tag_sha = found
-        return not ctx.config.github_release or self._release(ctx) is not None
+        return not ctx.config.github_release or self._published(ctx)
 
     def apply(self, ctx: RepoContext) -> None:
         merge_sha = ctx.repo.merge_sha
@@ -180,15 +149,34 @@ class Tag:
             # DESIGN defect 2: the commit the merge made, never wherever main is now.
             ctx.github.create_tag(ctx.name, ctx.repo.tag, merge_sha)
         ctx.repo.tag_sha = merge_sha
-        if ctx.config.github_release and self._release(ctx) is None:
-            text = read_file(ctx, ctx.config.repos[ctx.name].changelog) or ""
-            ctx.repo.release_url = ctx.github.create_release(
-                ctx.name, ctx.repo.tag, f"{ctx.name} v{ctx.repo.new_version}", text
-            )
+        if ctx.config.github_release:
+            self._release(ctx)
 
     @staticmethod
-    def _release(ctx: RepoContext) -> str | None:
-        found = ctx.github.release_for_tag(ctx.name, ctx.repo.tag)
-        if found:
-            ctx.repo.release_url = found
-        return found
+    def _published(ctx: RepoContext) -> bool:
+        found = ctx.github.find_release(ctx.name, ctx.repo.tag)
+        if found is None or found.draft:
+            return False
+        ctx.repo.release_url = found.url
+        return True
+
+    @staticmethod
+    def _release(ctx: RepoContext) -> None:
+        """Draft, then publish: with GitHub's immutable releases nothing can be added to a
+        published release, so whatever it carries goes in while it is a draft. A draft left
+        by a run stopped in between is found and published, never made twice."""
+        found = ctx.github.find_release(ctx.name, ctx.repo.tag)
+        if found is None:
+            text = read_file(ctx, ctx.config.repos[ctx.name].changelog)
+            body = release_body(text, ctx.name, ctx.repo.new_version)
+            name = f"{ctx.name} v{ctx.repo.new_version}"
+            found = ctx.github.create_draft_release(ctx.name, ctx.repo.tag, name, body)
+        if found.draft:
+            found = ctx.github.publish_release(ctx.name, found.id)
+        ctx.repo.release_url = found.url
+
+
+def release_body(changelog_text: str | None, repo: str, version: str) -> str:
+    """The version's changelog entry; the whole file was far more than one release's notes."""
+    entry = changelog.entry_of(changelog_text or "", version)
+    return entry if entry is not None else f"{repo} v{version}\n"

@@ -121,6 +121,7 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     "queueahead": (LaneRepo("mqa_core"),),
     "queueslow": (LaneRepo("mqs_core"),),
     "queueclosed": (LaneRepo("mqx_core"),),
+    "ghrelease": (LaneRepo("ghr_core"),),
 }
 
 

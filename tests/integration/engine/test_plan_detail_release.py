@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from release_train import runs
 from release_train.config import load_config
-from release_train.core.plan_detail import changelog_entry, commit_groups
+from release_train.core.changelog import entry_of
+from release_train.core.plan_detail import changelog_entry, commit_groups, pull_request
 
 from .conftest import Rig
 
@@ -33,7 +34,10 @@ def test_the_plan_shows_the_changelog_and_pins_the_release_writes(rig: Rig) -> N
     assert state.repos["dtl_app"].pins == dict(app.pins)
     for entry in (core, app):
         written = rig.show(entry.repo, "main", "CHANGELOG.md")
-        assert changelog_entry(entry).strip("\n") + "\n" in written, (
-            changelog_entry(entry),
-            written,
-        )
+        # `release --dry-run` shows these: the entry, the PR's title and body, and the tag.
+        assert entry_of(written, entry.new) == changelog_entry(entry), written
+        [pull] = [
+            p for p in rig.pulls(entry.repo) if p["head_ref"] == state.repos[entry.repo].branch
+        ]
+        assert (pull["title"], pull["body"]) == pull_request(plan, entry)
+        assert state.repos[entry.repo].tag == entry.tag

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from github import GithubException
 
 from release_train.adapters.github import CheckInfo, ChecksState, GitHub
 from release_train.errors import ErrorCode, ReleaseError
@@ -241,19 +242,42 @@ def test_create_tag_over_another_commit_is_a_conflict(gh_world: World, hub: GitH
     assert hub.tag_sha("demo", TAG) == main
 
 
-def test_create_release_after_a_lost_answer_returns_the_existing_release(
+def test_a_draft_is_found_though_the_by_tag_lookup_hides_it_then_published(
     gh_world: World, hub: GitHub
 ) -> None:
+    draft = hub.create_draft_release("demo", "demo/v1.0.0", "demo 1.0.0", "notes")
+
+    assert draft.draft and "/releases/tag/untagged-" in draft.url
+    assert hub.find_release("demo", "demo/v1.0.0") == draft
+    published = hub.publish_release("demo", draft.id)
+    assert (published.id, published.draft) == (draft.id, False)
+    assert published.url.endswith(f"/{OWNER}/demo/releases/tag/demo/v1.0.0")
+    assert hub.find_release("demo", "demo/v1.0.0") == published
+    assert hub.publish_release("demo", draft.id) == published  # publishing again: no change
+    assert hub.find_release("demo", TAG) is None
+    assert len(gh_world.admin.snapshot()["releases"]) == 1
+
+
+def test_a_published_release_is_immutable_in_the_stand_in(gh_world: World, hub: GitHub) -> None:
+    draft = hub.create_draft_release("demo", "demo/v1.0.0", "demo 1.0.0", "notes")
+    hub.publish_release("demo", draft.id)
+    [release] = hub.repository("demo").get_releases()  # listed: fetched, not lazy
+    for change in ({"draft": True}, {"tag_name": "demo/v9.0.0"}):
+        with pytest.raises(GithubException) as raised:
+            release.update_release("demo 1.0.0", "notes", **change)
+        assert raised.value.status == 422
+    assert release.update_release("renamed", "better notes").body == "better notes"
+
+
+def test_create_draft_after_a_lost_answer_returns_that_draft(gh_world: World, hub: GitHub) -> None:
     gh_world.admin.add_fault(
         "drop", count=1, method="POST", path_prefix=f"{API}/releases", phase="after"
     )
 
-    url = hub.create_release("demo", "demo/v1.0.0", "demo 1.0.0", "notes")
+    draft = hub.create_draft_release("demo", "demo/v1.0.0", "demo 1.0.0", "notes")
 
-    assert url.endswith(f"/{OWNER}/demo/releases/tag/demo/v1.0.0")
-    assert hub.release_for_tag("demo", "demo/v1.0.0") == url
-    assert hub.release_for_tag("demo", TAG) is None
-    assert len(gh_world.admin.snapshot()["releases"]) == 1
+    assert draft.draft
+    assert [r["id"] for r in gh_world.admin.snapshot()["releases"]] == [draft.id]
 
 
 # Workflows.

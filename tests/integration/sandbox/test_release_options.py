@@ -80,7 +80,10 @@ def test_parallel_release_with_github_releases_and_an_unpublished_repo(
     gh = Github(base_url=world.github.api_url, auth=Auth.Token(world.github.token))
     for repo in ("alpha_core", "beta_app", "gamma_tool"):
         release = gh.get_repo(f"{world.owner}/{repo}").get_release(repos[repo]["tag"])
-        assert release.tag_name == repos[repo]["tag"] and "## v" in release.body
+        assert release.tag_name == repos[repo]["tag"] and not release.draft
+        # The version's entry only, not the whole CHANGELOG.md.
+        assert release.body.startswith(f"## [{repos[repo]['new_version']}](")
+        assert "# Changelog" not in release.body
         assert repos[repo]["release_url"] == release.html_url
     # publish = "none": no workflow run is waited for, and the index is not claimed.
     assert repos["gamma_tool"]["index_status"] == "skipped"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import tomllib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.requirements import Requirement
@@ -128,24 +129,34 @@ def _drop_lines(text: str, sources: set[NormalizedName], requirements: set[Norma
     return "".join(kept)
 
 
+@dataclass(frozen=True)
+class Prepped:
+    """The prep commits (repo -> commit) and the packages they left to the index."""
+
+    commits: dict[str, str]
+    from_index: set[str]
+
+
 def without_unreachable_sources(
     workspace: Path,
     repos: tuple[str, ...],
     unreachable: Callable[[str], bool],
     on_index: Callable[[str], bool],
-) -> dict[str, str]:
+) -> Prepped:
     """One prep commit per clone whose LOCK needs a git source this machine cannot reach.
 
     It removes those `[tool.uv.sources]` entries (uv then takes the package from the index)
     and, for a package the index does not have either, the dependency-group lines that
-    require it; nothing else. The commit goes on the release branch. Repo -> commit.
+    require it; nothing else. The commit goes on the release branch.
     """
-    made = {}
+    made: dict[str, str] = {}
+    from_index: set[str] = set()
     for repo, sources in git_sources(workspace, repos).items():
         dropped = {canonicalize_name(n) for n, url in sources.items() if unreachable(url)}
         if not dropped:
             continue
         missing = {name for name in dropped if not on_index(name)}
+        from_index |= dropped - missing
         clone = workspace / repo
         path = clone / "pyproject.toml"
         before = tomllib.loads(path.read_text())
@@ -171,4 +182,4 @@ def without_unreachable_sources(
         # The rehearsal releases the branch as GitHub has it (origin/<branch>): as pushed.
         branch = default_branch(clone)
         _git("-C", str(clone), "update-ref", f"refs/remotes/origin/{branch}", made[repo])
-    return made
+    return Prepped(made, from_index)

@@ -169,14 +169,19 @@ def without_unreachable_sources(
         assert not missing & left and not dropped & set(after["tool"]["uv"]["sources"]), repo
         assert set(before) == set(after), repo  # no table went with the lines
         urls = ", ".join(sorted(u for n, u in sources.items() if canonicalize_name(n) in dropped))
-        message = (
-            f"chore(rehearsal): drop git sources this machine cannot reach\n\n"
-            f"uv lock fetches {urls} from github.com, which cannot be reached here. "
-            f"Without the source uv takes {', '.join(sorted(dropped - missing)) or 'nothing'} "
-            f"from the index; {', '.join(sorted(missing)) or 'nothing'} is on no index, so "
-            "the dependency-group requirements that name it go too. Nothing else changes: "
-            "the rehearsal releases these repos as they are otherwise.\n"
-        )
+        why = [f"uv lock would fetch {urls}, which this machine cannot reach."]
+        if dropped - missing:
+            why.append(
+                f"Without the source uv takes {', '.join(sorted(dropped - missing))} "
+                "from the index."
+            )
+        if missing:
+            why.append(
+                f"{', '.join(sorted(missing))} is on no index, so the dependency-group "
+                "requirements that name it go too."
+            )
+        why.append("Nothing else changes: a prep commit of the rehearsal test, not a release.")
+        message = "chore(rehearsal): drop git sources this machine cannot reach\n\n" + " ".join(why)
         _git("-C", str(clone), "commit", "--quiet", "-m", message, "--", "pyproject.toml")
         made[repo] = _git("-C", str(clone), "rev-parse", "HEAD").strip()
         # The rehearsal releases the branch as GitHub has it (origin/<branch>): as pushed.

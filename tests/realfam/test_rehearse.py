@@ -3,6 +3,10 @@
 From `dev` where it exists, else `main`; third-party packages come from the index this
 machine is configured with, through the sandbox's front (the test skips when it cannot
 be read); LOCK, the build and the install use a Python >=3.12 found on this machine.
+Where github.com cannot be reached, the six as they are skip (four take non-family
+packages from git there); a second six-repo case first adds a prep commit to each of
+those four that drops only the unreachable sources (and the dev-group requirements of a
+package on no index).
 """
 
 from __future__ import annotations

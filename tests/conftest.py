@@ -16,3 +16,18 @@ def sample_family(tmp_path: Path) -> Path:
     build_sample_family(workspace)
     (workspace / "release-train.toml").write_text(config_text(), encoding="utf-8")
     return workspace
+
+
+# Parallel runs (`pytest -n`, README): a file's tests stay on one worker, so its module
+# fixtures (a reference run, a sandbox) are built once; the directories whose tests share
+# something outside the test (the e2e Docker daemon's data root, the contract tests'
+# download caches) are one group each, so no two workers build those at once.
+_SHARED_GROUPS = ("e2e", "contract")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(item.path).resolve().relative_to(Path(__file__).parent.resolve())
+        group = path.parts[0] if path.parts[0] in _SHARED_GROUPS else path.as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))

@@ -14,11 +14,7 @@ enums, scalars, objects and the `__typename` of abstract types), recursively.
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tarfile
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -45,9 +41,7 @@ from graphql import (
     validate,
 )
 
-from release_train.adapters.command import run
-from release_train.errors import ErrorCode, ReleaseError
-from tests.contract.openapi import _check_integrity
+from tests.contract.npm_pack import cache_root, fetch_members
 
 PACKAGE = "@octokit/graphql-schema"
 VERSION = "15.26.1"
@@ -72,37 +66,15 @@ _SCALARS: dict[str, Any] = {
 
 def cache_file(version: str = VERSION) -> Path:
     """`$RELEASE_TRAIN_CACHE/graphql-schema/<version>/schema.json` (default ~/.cache/...)."""
-    root = os.environ.get("RELEASE_TRAIN_CACHE") or str(Path.home() / ".cache" / "release-train")
-    return Path(root) / "graphql-schema" / version / "schema.json"
+    return cache_root() / "graphql-schema" / version / "schema.json"
 
 
 def fetch(version: str = VERSION) -> Path:
     """The schema file, downloaded with `npm pack` on first use and cached after."""
     target = cache_file(version)
-    if target.is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".fetch-") as scratch:
-        run(
-            ["npm", "pack", f"{PACKAGE}@{version}", "--silent", "--ignore-scripts"],
-            cwd=scratch,
-            timeout=300,
-            code=ErrorCode.COMMAND_FAILED,
-            hint="the contract tests need npm and the npm registry once; later runs use the cache",
-        )
-        tarballs = sorted(Path(scratch).glob("*.tgz"))
-        if len(tarballs) != 1:
-            raise ReleaseError(ErrorCode.COMMAND_FAILED, f"npm pack left {len(tarballs)} tarballs")
-        if version == VERSION:
-            _check_integrity(tarballs[0], INTEGRITY)
-        with tarfile.open(tarballs[0]) as archive:
-            member = archive.extractfile("package/schema.json")
-            if member is None:
-                raise ReleaseError(ErrorCode.COMMAND_FAILED, f"{PACKAGE} has no schema.json")
-            partial = Path(scratch) / "schema.json"
-            with member, partial.open("wb") as out:
-                shutil.copyfileobj(member, out)
-            os.replace(partial, target)
+    if not target.is_file():
+        integrity = INTEGRITY if version == VERSION else None
+        fetch_members(PACKAGE, version, integrity, {"package/schema.json": target})
     return target
 
 

@@ -16,14 +16,8 @@ path, minus `/api/v3`, matches in both.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import os
 import re
-import shutil
-import tarfile
-import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +29,7 @@ from openapi_schema_validator import OAS30ReadValidator, oas30_format_checker
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
-from release_train.adapters.command import run
-from release_train.errors import ErrorCode, ReleaseError
+from tests.contract.npm_pack import cache_root, fetch_members
 
 PACKAGE = "@octokit/openapi"
 VERSION = "23.0.2"
@@ -92,60 +85,17 @@ _Validator: Any = extend(
 
 def cache_dir(version: str = VERSION) -> Path:
     """`$RELEASE_TRAIN_CACHE/openapi/<version>`, by default under `~/.cache/release-train`."""
-    root = os.environ.get("RELEASE_TRAIN_CACHE") or str(Path.home() / ".cache" / "release-train")
-    return Path(root) / "openapi" / version
+    return cache_root() / "openapi" / version
 
 
 def fetch(names: Iterable[str] = DESCRIPTIONS, *, version: str = VERSION) -> dict[str, Path]:
     """The description files, downloaded with `npm pack` on first use and cached after."""
     target = cache_dir(version)
     wanted = {name: target / f"{name}.json" for name in sorted(set(names))}
-    missing = [name for name, path in wanted.items() if not path.is_file()]
+    missing = {f"package/generated/{n}.json": p for n, p in wanted.items() if not p.is_file()}
     if missing:
-        _download(missing, target, version)
+        fetch_members(PACKAGE, version, INTEGRITY if version == VERSION else None, missing)
     return wanted
-
-
-def _download(names: list[str], target: Path, version: str) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    # A private scratch dir beside the cache, so the final moves are same-filesystem renames
-    # and two test sessions fetching at once never see a half-written file.
-    with tempfile.TemporaryDirectory(dir=target, prefix=".fetch-") as scratch:
-        run(
-            ["npm", "pack", f"{PACKAGE}@{version}", "--silent", "--ignore-scripts"],
-            cwd=scratch,
-            timeout=300,
-            code=ErrorCode.COMMAND_FAILED,
-            hint="the contract tests need npm and the npm registry once; later runs use the cache",
-        )
-        tarballs = sorted(Path(scratch).glob("*.tgz"))
-        if len(tarballs) != 1:
-            raise ReleaseError(ErrorCode.COMMAND_FAILED, f"npm pack left {len(tarballs)} tarballs")
-        if version == VERSION:
-            _check_integrity(tarballs[0], INTEGRITY)
-        with tarfile.open(tarballs[0]) as archive:
-            for name in names:
-                try:
-                    member = archive.extractfile(f"package/generated/{name}.json")
-                except KeyError:
-                    member = None
-                if member is None:
-                    raise ReleaseError(ErrorCode.COMMAND_FAILED, f"{PACKAGE} has no {name}.json")
-                partial = Path(scratch) / f"{name}.json"
-                with member, partial.open("wb") as out:
-                    shutil.copyfileobj(member, out)
-                os.replace(partial, target / f"{name}.json")
-
-
-def _check_integrity(tarball: Path, integrity: str) -> None:
-    algorithm, _, expected = integrity.partition("-")
-    digest = hashlib.new(algorithm, tarball.read_bytes()).digest()
-    if base64.b64encode(digest).decode() != expected:
-        raise ReleaseError(
-            ErrorCode.COMMAND_FAILED,
-            f"{tarball.name} does not match the pinned {algorithm} digest",
-            hint="the registry served different bytes for a pinned version; do not trust them",
-        )
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ import pytest
 
 from release_train.errors import ReleaseError
 from tests.contract.conftest import Exchange, audit
+from tests.contract.npm_pack import check_integrity
 from tests.contract.openapi import (
     DESCRIPTIONS,
     DOTCOM,
     GHES,
     Contract,
     Description,
-    _check_integrity,
     cache_dir,
     fetch,
 )
@@ -163,7 +163,7 @@ def test_a_tarball_that_does_not_match_the_pinned_digest_is_refused(tmp_path: Pa
     with tarfile.open(tarball, "w:gz"):
         pass
     with pytest.raises(ReleaseError, match="does not match the pinned sha512 digest"):
-        _check_integrity(tarball, "sha512-AAAA")
+        check_integrity(tarball, "sha512-AAAA")
 
 
 def test_the_audit_reports_drift_outside_a_tests_scope(contract: Contract) -> None:

@@ -194,6 +194,12 @@ def test_full_release_of_the_sample_family(sample_train: Train) -> None:
     summary = run.summary("release")
     for repo in state.repos.values():
         assert repo.tag in summary
+    # The family's release note (issue 13, item 6) is in the summary, as GFM headings.
+    tokens = gfm().parse(summary)
+    headings = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
+    assert f"Family release `{run_id}`" in headings
+    assert {"Tier 1", "Tier 2"} <= set(headings)
+    assert "now requires" in summary
     assert "::group::" in run.log  # one log group per repo and step
     assert sample_train.artifact(run_id, 1, "result.json")["status"] == "SUCCESS"
     assert sample_train.artifact(run_id, 1, f"{run_id}.json")["status"] == "success"

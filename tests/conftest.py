@@ -27,7 +27,17 @@ _SHARED_GROUPS = ("e2e", "contract")
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    groups: dict[str, str] = {}
     for item in items:
         path = Path(item.path).resolve().relative_to(Path(__file__).parent.resolve())
         group = path.parts[0] if path.parts[0] in _SHARED_GROUPS else path.as_posix()
+        groups[item.nodeid] = group
         item.add_marker(pytest.mark.xdist_group(group))
+    # Workers take groups in this order: the ones allowed longest (the six-repo rehearsal,
+    # the crash harnesses, e2e) go first, so the longest do not start last.
+    bound: dict[str, float] = {}
+    for item in items:
+        mark = item.get_closest_marker("timeout")
+        seconds = float(mark.args[0]) if mark is not None and mark.args else 0.0
+        bound[groups[item.nodeid]] = max(bound.get(groups[item.nodeid], 0.0), seconds)
+    items.sort(key=lambda item: -bound[groups[item.nodeid]])  # stable: files stay whole

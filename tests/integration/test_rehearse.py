@@ -97,7 +97,10 @@ def test_a_rehearsal_releases_the_clones_and_leaves_them_untouched(
     for repo in report.repos:
         assert repo.tag_sha == repo.merge_sha is not None
         assert f"release: {repo.repo} v{repo.new_version}" in repo.diff
-        assert repo.changelog_entry.startswith(f"## v{repo.new_version} (")
+        # The default (release-please) heading links the compare view of the two tags.
+        compare = f"/compare/{repo.repo}/v{repo.old_version}...{repo.repo}/v{repo.new_version})"
+        assert repo.changelog_entry.startswith(f"## [{repo.new_version}](")
+        assert compare in repo.changelog_entry.splitlines()[0]
         assert sorted(f.rsplit(".", 1)[-1] for f in repo.uploads) == ["gz", "whl"]
         assert "LINT skipped hooks (lint_skip): toml-parses" in repo.warnings
         assert {phase for phase, _ in repo.steps} >= {"LOCKED", "LINT", "MERGED", "PUBLISHED"}

@@ -11,29 +11,19 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any, cast
 
 import pytest
 
-from release_train.adapters.clones import GitAuth
-from release_train.config import Config
 from release_train.console import ConsoleProgress
 from release_train.context import Services, Waits
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.interrupts import Stop, deferred, handled, unwinding
+from tests.test_waits import services as waits_services
 
 
 def services(tmp_path: Path) -> Services:
-    config = Config.model_validate({"owner": "acme", "repos": {"lib": {}}})
-    return Services(
-        config=config,
-        github=cast(Any, None),  # no wait below calls GitHub
-        auth=GitAuth(None, None),
-        index_url="http://127.0.0.1:1/simple/",
-        work_dir=tmp_path,
-        progress=ConsoleProgress(),
-        waits=Waits(ci_timeout=600.0, first=300.0, longest=300.0),
-    )
+    waits = Waits(ci_timeout=600.0, first=300.0, longest=300.0)
+    return waits_services(tmp_path, ConsoleProgress(), None, waits)  # the real clock
 
 
 def test_a_stop_request_wakes_a_wait_at_once_and_ends_it_interrupted(tmp_path: Path) -> None:

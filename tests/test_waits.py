@@ -41,10 +41,11 @@ class Terminal(io.StringIO):
 
 
 def services(
-    tmp_path: Path, progress: Progress, clock: FakeClock, waits: Waits | None = None
+    tmp_path: Path, progress: Progress, clock: FakeClock | None, waits: Waits | None = None
 ) -> Services:
+    """Services for waits that call no GitHub; `clock` None keeps the real clock and sleep."""
     config = Config.model_validate({"owner": "acme", "repos": {"lib": {}}})
-    return Services(
+    world = Services(
         config=config,
         github=cast(Any, None),  # no wait below calls GitHub
         auth=GitAuth(None, None),
@@ -52,9 +53,10 @@ def services(
         work_dir=tmp_path,
         progress=progress,
         waits=waits or Waits(),
-        clock=clock,
-        sleep=clock.sleep,
     )
+    if clock is not None:
+        world.clock, world.sleep = clock, clock.sleep
+    return world
 
 
 def green_after(clock: FakeClock, seconds: float) -> Callable[[], bool]:

@@ -216,6 +216,13 @@ def seeded_files(world: Sandbox) -> set[str]:
     return {p.name for p in world.index.packages_dir.iterdir()}
 
 
+def _release_commit(world: Sandbox, repo: str) -> str:
+    state, _archived, _location = load_run(local_store(world.root / "state"), RUN_ID)
+    commit = state.repos[repo].release_commit
+    assert commit is not None, f"{repo} has no release commit yet"
+    return commit
+
+
 def capture_world(world: Sandbox, run_id: str, seeded: set[str]) -> dict[str, Any]:
     """What the run left: per repo PRs, main, tags, uploads, files at the tag, final state."""
     admin = world.github.admin()
@@ -317,17 +324,24 @@ def test_a_run_killed_at_every_boundary_resumes_to_the_same_world(
     with Sandbox.start(tmp_path / "world") as world, cli_for(world, RUN_ID) as cli:
         seeded = seeded_files(world)
         admin = world.github.admin()
-        admin.set_ci(CI_WAIT_REPO, duration=3.0)
         admin.set_publish(INDEX_WAIT_REPO, delay=2.0)
         crasher = Crasher(cli)
         crasher.kill_before_state()  # the next attempt is a plain `release` again
         for boundary in boundaries(order):
             if boundary == (CI_WAIT_REPO, "MERGED"):
+                # CI that cannot finish while the attempt is killed in its wait, however long
+                # the earlier attempts took; then a quick re-run, which the resume waits for.
+                release_commit = _release_commit(world, CI_WAIT_REPO)
+                admin.set_ci(CI_WAIT_REPO, duration=600.0)
+                admin.rerun_ci(CI_WAIT_REPO, release_commit)
                 crasher.kill_on(boundary, "waiting for checks of PR")
+                admin.set_ci(CI_WAIT_REPO, duration=3.0)
+                admin.rerun_ci(CI_WAIT_REPO, release_commit)
                 crasher.kill_at(boundary)
             elif boundary == (INDEX_WAIT_REPO, "PUBLISHED"):
-                world.cdn.lag = 3.0  # listed before it is served, through the resume too
+                world.cdn.lag = 600.0  # listed but not served while the attempt is killed
                 crasher.kill_on(boundary, index_wait)
+                world.cdn.lag = 3.0  # served 3 s after the upload, through the resume
                 crasher.kill_at(boundary)
                 world.cdn.lag = 0.0
             else:

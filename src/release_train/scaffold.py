@@ -153,7 +153,7 @@ def from_github(github: GitHub, repos: Sequence[str]) -> Family:
 
 
 def _read_remote(github: GitHub, repo: str) -> Found:
-    answer = github._call("GET", repo, "", "read the repository", (404,))
+    answer = github.repo_call("GET", repo, "", "read the repository", (404,))
     if answer.status == 404:
         raise ReleaseError(
             ErrorCode.REPO_NOT_FOUND,
@@ -181,7 +181,7 @@ def _read_remote(github: GitHub, repo: str) -> Found:
 
 
 def _file(github: GitHub, repo: str, path: str, ref: str) -> str | None:
-    answer = github._call(
+    answer = github.repo_call(
         "GET", repo, f"/contents/{path}", "read files", (404,), params={"ref": ref}
     )
     if answer.status == 404 or not isinstance(answer.data, dict):
@@ -205,7 +205,7 @@ def _tags(github: GitHub, repo: str) -> tuple[str, ...]:
     names: list[str] = []
     for page in range(1, MAX_TAG_PAGES + 1):
         params = {"per_page": str(PAGE), "page": str(page)}
-        answer = github._call(
+        answer = github.repo_call(
             "GET", repo, "/git/matching-refs/tags/", "read tags", (404,), params=params
         )
         chunk = answer.data if answer.status != 404 and isinstance(answer.data, list) else []

@@ -161,12 +161,14 @@ class GitHub:
     # Branches and pull requests.
 
     def branch_sha(self, repo: str, branch: str) -> str | None:
-        answer = self._call("GET", repo, f"/git/ref/heads/{_seg(branch)}", "read branches", (404,))
+        answer = self.repo_call(
+            "GET", repo, f"/git/ref/heads/{_seg(branch)}", "read branches", (404,)
+        )
         return None if answer.status == 404 else str(answer.data["object"]["sha"])
 
     def delete_branch(self, repo: str, branch: str) -> None:
         # 404/422: already gone, which is what deleting wanted.
-        self._call(
+        self.repo_call(
             "DELETE", repo, f"/git/refs/heads/{_seg(branch)}", f"delete {branch}", (404, 422)
         )
 
@@ -180,7 +182,7 @@ class GitHub:
             "direction": "desc",
             "per_page": str(PER_PAGE),
         }
-        answer = self._call("GET", repo, "/pulls", "read pull requests", params=params)
+        answer = self.repo_call("GET", repo, "/pulls", "read pull requests", params=params)
         pulls = sorted((_pull(item) for item in answer.data), key=lambda p: -p.number)
         return next((p for p in pulls if p.head_ref == head_branch), None)
 
@@ -189,7 +191,7 @@ class GitHub:
         found: list[PullInfo] = []
         for page in range(1, MAX_PULL_PAGES + 1):
             params = {"state": "open", "base": base, "per_page": str(PER_PAGE), "page": str(page)}
-            answer = self._call("GET", repo, "/pulls", "read pull requests", params=params)
+            answer = self.repo_call("GET", repo, "/pulls", "read pull requests", params=params)
             found += [_pull(item) for item in answer.data]
             if len(answer.data) < PER_PAGE:
                 break
@@ -198,7 +200,9 @@ class GitHub:
     def create_pull(self, repo: str, *, head: str, base: str, title: str, body: str) -> PullInfo:
         """Open a PR; an "already exists" for our head branch (a retried POST) returns that PR."""
         payload = {"title": title, "body": body, "head": head, "base": base}
-        answer = self._call("POST", repo, "/pulls", "create pull requests", (422,), body=payload)
+        answer = self.repo_call(
+            "POST", repo, "/pulls", "create pull requests", (422,), body=payload
+        )
         if answer.status < 400:
             return _pull(answer.data)
         if already_exists(answer):
@@ -213,7 +217,7 @@ class GitHub:
         )
 
     def get_pull(self, repo: str, number: int) -> PullInfo:
-        answer = self._call("GET", repo, f"/pulls/{number}", "read pull requests", (404,))
+        answer = self.repo_call("GET", repo, f"/pulls/{number}", "read pull requests", (404,))
         if answer.status == 404:
             raise ReleaseError(
                 ErrorCode.PR_FAILED,
@@ -260,14 +264,14 @@ class GitHub:
     def compare(self, repo: str, base: str, head: str) -> guards.Comparison:
         """What `head` has that `base` lacks (GitHub lists up to 250 of those commits)."""
         sub = f"/compare/{_seg(base)}...{_seg(head)}"
-        return guards.comparison(self._call("GET", repo, sub, "read commits").data)
+        return guards.comparison(self.repo_call("GET", repo, sub, "read commits").data)
 
     def _readable(
         self, repo: str, sub: str, action: str, params: Mapping[str, str] | None = None
     ) -> Answer | None:
         """A GET whose 404 comes back as an answer and whose 403 means "may not read": None."""
         try:
-            return self._call("GET", repo, sub, action, (404,), params=params)
+            return self.repo_call("GET", repo, sub, action, (404,), params=params)
         except ReleaseError as exc:
             if exc.code is ErrorCode.PERMISSION_DENIED:
                 return None
@@ -278,7 +282,7 @@ class GitHub:
         payload = {"sha": sha, "merge_method": "squash"}
         payload |= {"commit_title": title, "commit_message": message}
         sub, action = f"/pulls/{number}/merge", f"merge pull request #{number}"
-        answer = self._call("PUT", repo, sub, action, (404, 405, 409, 422), body=payload)
+        answer = self.repo_call("PUT", repo, sub, action, (404, 405, 409, 422), body=payload)
         if answer.status < 400:
             return str(answer.data["sha"])
         pull = self.get_pull(repo, number)
@@ -300,14 +304,14 @@ class GitHub:
 
     def tag_sha(self, repo: str, tag: str) -> str | None:
         """The commit `tag` points to (annotated tags peeled), or None when there is no tag."""
-        answer = self._call("GET", repo, f"/git/ref/tags/{_seg(tag)}", "read tags", (404,))
+        answer = self.repo_call("GET", repo, f"/git/ref/tags/{_seg(tag)}", "read tags", (404,))
         if answer.status == 404:
             return None
         target = answer.data["object"]
         for _ in range(MAX_PEEL):
             if target["type"] != "tag":
                 return str(target["sha"])
-            target = self._call("GET", repo, f"/git/tags/{target['sha']}", "read tags").data
+            target = self.repo_call("GET", repo, f"/git/tags/{target['sha']}", "read tags").data
             target = target["object"]
         raise ReleaseError(
             ErrorCode.GITHUB_ERROR,
@@ -319,7 +323,9 @@ class GitHub:
     def create_tag(self, repo: str, tag: str, sha: str) -> None:
         """A lightweight tag at `sha`; an existing tag is fine only if it points to `sha`."""
         payload = {"ref": f"refs/tags/{tag}", "sha": sha}
-        answer = self._call("POST", repo, "/git/refs", f"create tag {tag}", (422,), body=payload)
+        answer = self.repo_call(
+            "POST", repo, "/git/refs", f"create tag {tag}", (422,), body=payload
+        )
         if answer.status < 400:
             return
         existing = self.tag_sha(repo, tag) if already_exists(answer) else None
@@ -344,12 +350,12 @@ class GitHub:
         """The release of `tag`, published or a draft. GitHub's by-tag lookup answers only
         published releases, so a draft (a run stopped before publishing it) is looked for
         in the list, which shows drafts to a token that can push."""
-        answer = self._call("GET", repo, f"/releases/tags/{_seg(tag)}", "read releases", (404,))
+        answer = self.repo_call("GET", repo, f"/releases/tags/{_seg(tag)}", "read releases", (404,))
         if answer.status != 404:
             return _release(answer.data)
         for page in range(1, MAX_RELEASE_PAGES + 1):
             params = {"per_page": str(PER_PAGE), "page": str(page)}
-            answer = self._call("GET", repo, "/releases", "read releases", params=params)
+            answer = self.repo_call("GET", repo, "/releases", "read releases", params=params)
             drafts = [item for item in answer.data if item["tag_name"] == tag and item["draft"]]
             if drafts:
                 return _release(min(drafts, key=lambda item: int(item["id"])))
@@ -365,7 +371,7 @@ class GitHub:
         """
         payload = {"tag_name": tag, "name": name, "body": body, "draft": True}
         try:
-            answer = self._call(
+            answer = self.repo_call(
                 "POST", repo, "/releases", "create releases", body=payload, replay=False
             )
         except ReleaseError:
@@ -378,7 +384,7 @@ class GitHub:
     def publish_release(self, repo: str, release_id: int) -> ReleaseInfo:
         """Publish a draft (idempotent: publishing a published release changes nothing)."""
         sub, body = f"/releases/{release_id}", {"draft": False}
-        answer = self._call("PATCH", repo, sub, "publish releases", (422,), body=body)
+        answer = self.repo_call("PATCH", repo, sub, "publish releases", (422,), body=body)
         if answer.status < 400:
             return _release(answer.data)
         raise ReleaseError(
@@ -417,7 +423,7 @@ class GitHub:
         """Start `workflow` on `ref`. Not replayed: a second dispatch would start a second run."""
         body: dict[str, Any] = {"ref": ref, "inputs": dict(inputs)}
         sub, action = f"/actions/workflows/{_seg(workflow)}/dispatches", "dispatch workflows"
-        answer = self._call("POST", repo, sub, action, (404, 422), body=body, replay=False)
+        answer = self.repo_call("POST", repo, sub, action, (404, 422), body=body, replay=False)
         if answer.status >= 400:
             raise ReleaseError(
                 ErrorCode.PUBLISH_NOT_STARTED,
@@ -440,7 +446,7 @@ class GitHub:
         given = {"event": event, "head_sha": head_sha, "branch": branch, "per_page": str(PER_PAGE)}
         params = {key: value for key, value in given.items() if value}
         sub = f"/actions/workflows/{_seg(workflow)}/runs"
-        answer = self._call("GET", repo, sub, "read workflow runs", (404,), params=params)
+        answer = self.repo_call("GET", repo, sub, "read workflow runs", (404,), params=params)
         if answer.status == 404:
             raise ReleaseError(
                 ErrorCode.PUBLISH_NOT_STARTED,
@@ -452,7 +458,9 @@ class GitHub:
         return sorted(runs, key=lambda r: (r.created_at, r.id), reverse=True)
 
     def get_run(self, repo: str, run_id: int) -> RunInfo:
-        answer = self._call("GET", repo, f"/actions/runs/{run_id}", "read workflow runs", (404,))
+        answer = self.repo_call(
+            "GET", repo, f"/actions/runs/{run_id}", "read workflow runs", (404,)
+        )
         if answer.status == 404:
             raise ReleaseError(
                 ErrorCode.GITHUB_ERROR,
@@ -471,7 +479,7 @@ class GitHub:
         answer = self._api.call(call)
         return None if answer.status == 404 else list(answer.data or [])
 
-    def _call(
+    def repo_call(
         self,
         method: str,
         repo: str,
@@ -483,7 +491,12 @@ class GitHub:
         body: Any = None,
         replay: bool = True,
     ) -> Answer:
-        """One API call under `/repos/{owner}/{repo}`; statuses in `expect` come back."""
+        """One API call under `/repos/{owner}/{repo}`; statuses in `expect` come back.
+
+        The adapter's one way to a repository's endpoints, with its retries, error codes
+        and redaction: what reads a few facts no step needs (preflight's access checks,
+        `init`) call it instead of a method of their own.
+        """
         path = f"/repos/{_seg(self.owner)}/{_seg(repo)}{sub}"
         call = Call(method, path, action, repo=repo, expect=expect, replay=replay)
         return self._api.call(call, params=params, body=body)

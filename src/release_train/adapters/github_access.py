@@ -41,7 +41,7 @@ class BranchRules:
 
 
 def repo_access(github: GitHub, repo: str) -> RepoAccess:
-    answer = github._call("GET", repo, "", "read the repository", (404,))
+    answer = github.repo_call("GET", repo, "", "read the repository", (404,))
     if answer.status == 404:
         return RepoAccess(found=False)
     data = answer.data
@@ -77,11 +77,11 @@ def rules_of(rules: Sequence[Mapping[str, Any]], classic: Sequence[str]) -> Bran
 
 
 def branch_rules(github: GitHub, repo: str, branch: str) -> BranchRules:
-    answer = github._call("GET", repo, f"/branches/{_seg(branch)}", "read branches", (404,))
+    answer = github.repo_call("GET", repo, f"/branches/{_seg(branch)}", "read branches", (404,))
     if answer.status == 404:
         return BranchRules(found=False)
     classic = _classic_checks(answer.data)
     params = {"per_page": str(PER_PAGE)}
     sub = f"/rules/branches/{_seg(branch)}"
-    rules = github._call("GET", repo, sub, "read branch rules", (404,), params=params)
+    rules = github.repo_call("GET", repo, sub, "read branch rules", (404,), params=params)
     return rules_of(rules.data if rules.status != 404 else [], classic)

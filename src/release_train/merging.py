@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from release_train.context import RepoContext
-from release_train.errors import ErrorCode, ReleaseError
+from release_train.errors import BUG_HINT, ErrorCode, ReleaseError
 
 if TYPE_CHECKING:  # the plan path must not import PyGithub (tests/integration/test_plan_cli.py)
     from release_train.adapters.github import ChecksState
@@ -50,6 +50,44 @@ def check_base(ctx: RepoContext) -> None:
         f"without merging, and release from a new plan (`release-train release {ctx.name}`, "
         f"or dispatch the workflow again); `release-train resume {ctx.run.run_id}` keeps "
         "refusing",
+    )
+
+
+def check_merged(ctx: RepoContext, merge_sha: str) -> None:
+    """MERGED_UNPLANNED when the merge commit holds more than the release commit.
+
+    The guards before the merge leave gaps no API closes: the branch can move between the
+    last look and GitHub's merge, a queue can land an entry enqueued in between ahead of
+    the release, and someone can merge the release PR by hand after the branch moved. The
+    tag is what gets built and published, so TAG first checks that the merge commit's tree
+    is the release commit's: then the tag ships the approved plan's base plus the release
+    commit, and nothing else.
+    """
+    release, base = ctx.repo.release_commit, ctx.repo.base
+    if release is None:
+        raise ReleaseError(
+            ErrorCode.INTERNAL, "TAG without a release commit", repo=ctx.name, hint=BUG_HINT
+        )
+    merged = ctx.github.git_commit(ctx.name, merge_sha)
+    if merged.tree == ctx.github.git_commit(ctx.name, release).tree:
+        return
+    branch, tag = ctx.config.branch_of(ctx.name), ctx.repo.tag
+    parent = merged.parents[0] if merged.parents else base
+    if parent != base:
+        what = f"it was made on {parent[:12]}, not on the plan's base {base[:12]}: " + _appeared(
+            ctx.github.compare(ctx.name, base, parent), branch
+        )
+    else:
+        what = "its files differ from the release commit's"
+    raise ReleaseError(
+        ErrorCode.MERGED_UNPLANNED,
+        f"the merge commit {merge_sha[:12]} holds more than the release commit "
+        f"{release[:12]}: {what}",
+        repo=ctx.name,
+        hint=f"the release is merged into {branch} but not tagged, and nothing is published: "
+        f"review what else landed; to ship it as merged, tag it yourself (`git tag {tag} "
+        f"{merge_sha} && git push origin {tag}`) and resume; otherwise revert the release "
+        "commit and release from a new plan",
     )
 
 

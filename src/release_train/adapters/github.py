@@ -266,6 +266,11 @@ class GitHub:
         sub = f"/compare/{_seg(base)}...{_seg(head)}"
         return guards.comparison(self.repo_call("GET", repo, sub, "read commits").data)
 
+    def git_commit(self, repo: str, sha: str) -> guards.GitCommit:
+        """The tree and parents of commit `sha`."""
+        sub = f"/git/commits/{_seg(sha)}"
+        return guards.git_commit(self.repo_call("GET", repo, sub, "read commits").data)
+
     def _readable(
         self, repo: str, sub: str, action: str, params: Mapping[str, str] | None = None
     ) -> Answer | None:

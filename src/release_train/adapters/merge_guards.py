@@ -37,6 +37,23 @@ class Comparison:
     commits: tuple[NewCommit, ...]
 
 
+@dataclass(frozen=True)
+class GitCommit:
+    """A commit as `GET /git/commits/{sha}` describes it: its tree and its parents."""
+
+    sha: str
+    tree: str
+    parents: tuple[str, ...]
+
+
+def git_commit(data: Mapping[str, Any]) -> GitCommit:
+    return GitCommit(
+        sha=str(data["sha"]),
+        tree=str(data["tree"]["sha"]),
+        parents=tuple(str(parent["sha"]) for parent in data.get("parents") or []),
+    )
+
+
 def protection_checks(data: Mapping[str, Any]) -> list[str]:
     """Required contexts of a `branch-protection` answer (`contexts` and `checks`)."""
     policy = data.get("required_status_checks") or {}

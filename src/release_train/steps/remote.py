@@ -3,6 +3,7 @@ merge commit (with its GitHub Release)."""
 
 from __future__ import annotations
 
+from release_train import merging
 from release_train.adapters import clones
 from release_train.adapters.git import git
 from release_train.context import RepoContext
@@ -146,6 +147,7 @@ class Tag:
         if merge_sha is None:
             raise ReleaseError(ErrorCode.INTERNAL, "TAG without a merge SHA", repo=ctx.name)
         if ctx.github.tag_sha(ctx.name, ctx.repo.tag) is None:
+            merging.check_merged(ctx, merge_sha)  # what the tag ships is what was approved
             # DESIGN defect 2: the commit the merge made, never wherever main is now.
             ctx.github.create_tag(ctx.name, ctx.repo.tag, merge_sha)
         ctx.repo.tag_sha = merge_sha

@@ -101,6 +101,7 @@ LANES: dict[str, tuple[LaneRepo, ...]] = {
     # MERGE's guards: the base moving, no CI, a late check, required checks never reported.
     "moved": (LaneRepo("mvd_core"),),
     "nochecks": (LaneRepo("nck_core"),),
+    "handmerge": (LaneRepo("hmg_core"),),
     "late": (LaneRepo("late_core"),),
     "lategreen": (LaneRepo("lgr_core"),),
     "required": (LaneRepo("req_core"),),

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from github import Auth, Github
 
 from release_train.console import ConsoleProgress
 from release_train.core.state import RepoState
@@ -107,6 +108,49 @@ def test_a_commit_pushed_to_main_during_the_ci_wait_is_base_moved_until_replanne
     assert repo.error is not None and repo.error.code == "BASE_MOVED"
     _assert_unmerged(rig, repo, foreign)
     assert [m for m in rig.admin.snapshot()["merges"] if m["repo"] == "mvd_core"] == []
+
+
+def test_a_release_pr_merged_by_hand_after_main_moved_is_merged_unplanned_not_tagged(
+    rig: Rig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, TAG tagged whatever merge commit GitHub recorded: a release PR merged by hand
+    once main had moved (like a push racing the merge, or a queue entry landing ahead of the
+    release) put a commit nobody approved under the tag and into the package. Now TAG
+    compares the merge commit's tree with the release commit's and refuses MERGED_UNPLANNED,
+    naming what else landed; tagging the merge by hand, as the hint says, ships it."""
+    config = rig.config("handmerge")
+    rig.push("hmg_core", "fix: worth a release")
+    start = ("release", "hmg_core", "--yes", "--run-id", "hmg-1")
+    with rig.paused(*start, after="hmg_core:PR_CREATED", config=config):
+        pass  # stopped with the PR open
+    foreign = rig.push("hmg_core", "feat: landed after the plan")
+    number = rig.state("hmg-1").repos["hmg_core"].pr_number
+    assert number is not None
+    gh = Github(base_url=rig.world.github.api_url, auth=Auth.Token(rig.world.github.token))
+    try:
+        remote = gh.get_repo(f"{rig.world.owner}/hmg_core")
+        merged = remote.get_pull(number).merge(merge_method="squash")  # by hand, on the new main
+        assert merged.merged
+
+        status, state = rig.resume(config, "hmg-1")
+
+        assert status == 1, capsys.readouterr().out
+        repo = state.repos["hmg_core"]
+        assert repo.error is not None and repo.error.code == "MERGED_UNPLANNED", repo.error
+        assert repo.error.step == "TAG"
+        assert (repo.phase, repo.merge_sha) == ("MERGED", merged.sha)
+        assert f"{foreign[:7]} feat: landed after the plan" in repo.error.message
+        assert f"git tag {repo.tag} {merged.sha}" in (repo.error.hint or "")
+        assert repo.tag not in rig.repo_snapshot("hmg_core")["tags"]
+
+        remote.create_git_ref(f"refs/tags/{repo.tag}", merged.sha)  # the engineer's choice
+        again, resumed = rig.resume(config, "hmg-1")
+    finally:
+        gh.close()
+
+    assert again == 0, capsys.readouterr().out
+    repo = resumed.repos["hmg_core"]
+    assert (repo.status, repo.phase, repo.tag_sha) == ("done", "DONE", merged.sha)
 
 
 def test_a_repo_without_ci_is_no_checks_unless_allowed(

@@ -1,27 +1,27 @@
-"""GitHub for the release steps: pull requests, CI, merges, tags, releases and workflow runs."""
+"""GitHub for the release steps: branches, pull requests, CI, merges and tags.
+
+Releases and workflow runs are `github_publishing.py`'s, the transport `github_rest.py`'s;
+`GitHub` is all of them, the one adapter the steps are given.
+"""
 
 from __future__ import annotations
 
 import os
-import threading
-import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Literal
-from urllib.parse import quote
-
-from github import Auth, Github
-from github.Repository import Repository
 
 from release_train.adapters import merge_guards as guards
+from release_train.adapters.github_publishing import PublishingCalls, ReleaseInfo, RunInfo
+from release_train.adapters.github_rest import seg
 from release_train.adapters.merge_guards import RequiredChecks
-from release_train.adapters.retry import PER_PAGE, Answer, Api, Call, Retry, already_exists
+from release_train.adapters.retry import PER_PAGE, Answer, already_exists
 from release_train.errors import ErrorCode, ReleaseError
+
+__all__ = ["GitHub", "MergeQueueRequired", "ReleaseInfo", "RunInfo"]
 
 DEFAULT_API_URL = "https://api.github.com"
 MAX_PULL_PAGES = 10  # a thousand open PRs into one branch: enough to find a release PR
-MAX_RELEASE_PAGES = 10  # a thousand releases: a draft of ours is among the newest
 MAX_PEEL = 5  # tags of tags of tags: GitHub allows them, nobody nests deeper
 PASSED = frozenset({"success", "neutral", "skipped"})
 
@@ -61,67 +61,14 @@ class ChecksState:
         return tuple(check for check in self.checks if check.state == "failure")
 
 
-@dataclass(frozen=True)
-class ReleaseInfo:
-    id: int
-    url: str  # html_url; a draft's changes when it is published
-    draft: bool
-
-
-@dataclass(frozen=True)
-class RunInfo:
-    id: int
-    url: str
-    event: str
-    status: str
-    conclusion: str | None
-    head_branch: str | None
-    head_sha: str
-    created_at: datetime
-
-
 class MergeQueueRequired(ReleaseError):
     """The REST merge was refused (405) because only the branch's merge queue may merge."""
 
 
-class GitHub:
-    """One owner's repositories through PyGithub's requester, each call retried within bounds.
-
-    PyGithub's own pacing and urllib3 retries are off: this class retries (see `retry.py`)
-    so that every retry is counted in `requests` and every create can verify "already
-    exists" against what it meant to create (DESIGN: "Retries are not free").
-    """
-
-    def __init__(
-        self,
-        api_url: str,
-        token: str,
-        owner: str,
-        *,
-        attempts: int = 5,
-        backoff: float = 0.5,
-        max_backoff: float = 30.0,
-        sleep: Callable[[float], None] = time.sleep,
-    ) -> None:
-        if attempts < 1:
-            raise ReleaseError(
-                ErrorCode.USAGE,
-                f"attempts must be at least 1, not {attempts}",
-                hint="give 1 or more attempts",
-            )
-        self._gh = Github(
-            base_url=api_url.rstrip("/"),
-            auth=Auth.Token(token),
-            retry=None,
-            seconds_between_requests=None,
-            seconds_between_writes=None,
-            timeout=30,
-            lazy=True,  # `repository()` objects fetch nothing until an attribute needs it
-        )
-        self._api = Api(self._gh.requester, Retry(attempts, backoff, max_backoff, sleep))
-        self.owner = owner
-        self._lock = threading.Lock()
-        self._repos: dict[str, Repository] = {}
+class GitHub(PublishingCalls):
+    """One owner's repositories: branches, pull requests, CI, merges and tags here; releases
+    and workflow runs in `PublishingCalls`; the transport, retried and counted, in
+    `RestClient`."""
 
     @classmethod
     def from_env(cls, owner: str, env: Mapping[str, str] = os.environ) -> GitHub:
@@ -136,40 +83,18 @@ class GitHub:
             )
         return cls(env.get("GITHUB_API_URL") or DEFAULT_API_URL, token, owner)
 
-    @property
-    def retry(self) -> Retry:
-        """The retry policy of this adapter's calls, for others that call GitHub (the store)."""
-        return self._api.retry
-
-    @property
-    def api(self) -> Api:
-        """The counted, retried transport, for the GraphQL calls (`github_graphql.py`)."""
-        return self._api
-
-    @property
-    def requests(self) -> int:
-        """HTTP requests this adapter's calls made, retries included (not `repository()`'s)."""
-        return self._api.count
-
-    def repository(self, repo: str) -> Repository:
-        """PyGithub's lazy repository object (no request until an attribute needs one)."""
-        with self._lock:
-            if repo not in self._repos:
-                self._repos[repo] = self._gh.get_repo(f"{self.owner}/{repo}")
-            return self._repos[repo]
-
     # Branches and pull requests.
 
     def branch_sha(self, repo: str, branch: str) -> str | None:
         answer = self.repo_call(
-            "GET", repo, f"/git/ref/heads/{_seg(branch)}", "read branches", (404,)
+            "GET", repo, f"/git/ref/heads/{seg(branch)}", "read branches", (404,)
         )
         return None if answer.status == 404 else str(answer.data["object"]["sha"])
 
     def delete_branch(self, repo: str, branch: str) -> None:
         # 404/422: already gone, which is what deleting wanted.
         self.repo_call(
-            "DELETE", repo, f"/git/refs/heads/{_seg(branch)}", f"delete {branch}", (404, 422)
+            "DELETE", repo, f"/git/refs/heads/{seg(branch)}", f"delete {branch}", (404, 422)
         )
 
     def find_pull(self, repo: str, head_branch: str, base: str) -> PullInfo | None:
@@ -245,10 +170,10 @@ class GitHub:
         Reading protection needs admin rights (403, or 404 "Not Found" without them); the
         rules endpoint needs read access only, and older servers lack it (404).
         """
-        sub = f"/branches/{_seg(branch)}/protection"
+        sub = f"/branches/{seg(branch)}/protection"
         protection = self._readable(repo, sub, "read branch protection")
         unprotected = protection is not None and "not protected" in protection.message.lower()
-        sub, page = f"/rules/branches/{_seg(branch)}", {"per_page": str(PER_PAGE)}
+        sub, page = f"/rules/branches/{seg(branch)}", {"per_page": str(PER_PAGE)}
         rules = self._readable(repo, sub, "read branch rules", page)
         return guards.required_checks(
             _data_or_none(protection), _data_or_none(rules), unprotected=unprotected
@@ -257,18 +182,18 @@ class GitHub:
     def merge_queue(self, repo: str, branch: str) -> guards.MergeQueueRule | None:
         """The merge queue `branch`'s rulesets require, None when none (or none readable:
         a REST merge that a queue refuses says so, see `MergeQueueRequired`)."""
-        sub, page = f"/rules/branches/{_seg(branch)}", {"per_page": str(PER_PAGE)}
+        sub, page = f"/rules/branches/{seg(branch)}", {"per_page": str(PER_PAGE)}
         rules = _data_or_none(self._readable(repo, sub, "read branch rules", page))
         return guards.merge_queue_rule(rules) if isinstance(rules, list) else None
 
     def compare(self, repo: str, base: str, head: str) -> guards.Comparison:
         """What `head` has that `base` lacks (GitHub lists up to 250 of those commits)."""
-        sub = f"/compare/{_seg(base)}...{_seg(head)}"
+        sub = f"/compare/{seg(base)}...{seg(head)}"
         return guards.comparison(self.repo_call("GET", repo, sub, "read commits").data)
 
     def git_commit(self, repo: str, sha: str) -> guards.GitCommit:
         """The tree and parents of commit `sha`."""
-        sub = f"/git/commits/{_seg(sha)}"
+        sub = f"/git/commits/{seg(sha)}"
         return guards.git_commit(self.repo_call("GET", repo, sub, "read commits").data)
 
     def _readable(
@@ -309,7 +234,7 @@ class GitHub:
 
     def tag_sha(self, repo: str, tag: str) -> str | None:
         """The commit `tag` points to (annotated tags peeled), or None when there is no tag."""
-        answer = self.repo_call("GET", repo, f"/git/ref/tags/{_seg(tag)}", "read tags", (404,))
+        answer = self.repo_call("GET", repo, f"/git/ref/tags/{seg(tag)}", "read tags", (404,))
         if answer.status == 404:
             return None
         target = answer.data["object"]
@@ -350,174 +275,6 @@ class GitHub:
             repo=repo,
             hint="check the tag protection rules and the token's contents: write permission",
         )
-
-    def find_release(self, repo: str, tag: str) -> ReleaseInfo | None:
-        """The release of `tag`, published or a draft. GitHub's by-tag lookup answers only
-        published releases, so a draft (a run stopped before publishing it) is looked for
-        in the list, which shows drafts to a token that can push."""
-        answer = self.repo_call("GET", repo, f"/releases/tags/{_seg(tag)}", "read releases", (404,))
-        if answer.status != 404:
-            return _release(answer.data)
-        for page in range(1, MAX_RELEASE_PAGES + 1):
-            params = {"per_page": str(PER_PAGE), "page": str(page)}
-            answer = self.repo_call("GET", repo, "/releases", "read releases", params=params)
-            drafts = [item for item in answer.data if item["tag_name"] == tag and item["draft"]]
-            if drafts:
-                return _release(min(drafts, key=lambda item: int(item["id"])))
-            if len(answer.data) < PER_PAGE:
-                break
-        return None
-
-    def create_draft_release(self, repo: str, tag: str, name: str, body: str) -> ReleaseInfo:
-        """A draft release of `tag`, to be published by `publish_release`.
-
-        Not replayed: GitHub takes several drafts of one tag, so a resent POST whose first
-        answer was lost would make a second. After such a loss the draft is looked up.
-        """
-        payload = {"tag_name": tag, "name": name, "body": body, "draft": True}
-        try:
-            answer = self.repo_call(
-                "POST", repo, "/releases", "create releases", body=payload, replay=False
-            )
-        except ReleaseError:
-            found = self.find_release(repo, tag)
-            if found is None:
-                raise
-            return found
-        return _release(answer.data)
-
-    def publish_release(self, repo: str, release_id: int) -> ReleaseInfo:
-        """Publish a draft (idempotent: publishing a published release changes nothing)."""
-        sub, body = f"/releases/{release_id}", {"draft": False}
-        answer = self.repo_call("PATCH", repo, sub, "publish releases", (422,), body=body)
-        if answer.status < 400:
-            return _release(answer.data)
-        raise ReleaseError(
-            ErrorCode.GITHUB_ERROR,
-            f"cannot publish release {release_id}: {answer.message}",
-            repo=repo,
-            hint="another release of this tag may be published already: check the repo's releases",
-        )
-
-    def create_family_release(self, full_name: str, tag: str, name: str, body: str) -> str:
-        """A published release of `full_name` (`owner/repo`, any owner) at a new `tag`.
-
-        GitHub makes the tag at the default branch's head. A release of that tag already
-        there (a retried POST, or a re-run of the run's last attempt) is kept: its URL.
-        """
-        path = f"/repos/{_seg(full_name)}/releases"
-        call = Call("POST", path, "create releases", repo=full_name, expect=(422,))
-        answer = self._api.call(call, body={"tag_name": tag, "name": name, "body": body})
-        if answer.status < 400:
-            return str(answer.data["html_url"])
-        if already_exists(answer):
-            sub = f"{path}/tags/{_seg(tag)}"
-            found = self._api.call(Call("GET", sub, "read releases", repo=full_name, expect=(404,)))
-            if found.status < 400:
-                return str(found.data["html_url"])
-        raise ReleaseError(
-            ErrorCode.GITHUB_ERROR,
-            f"cannot create the family release {tag} in {full_name}: {answer.message}",
-            repo=full_name,
-            hint="the token needs contents: write on that repo; the run's own releases stand",
-        )
-
-    # Workflows.
-
-    def dispatch(self, repo: str, workflow: str, ref: str, inputs: Mapping[str, str]) -> None:
-        """Start `workflow` on `ref`. Not replayed: a second dispatch would start a second run."""
-        body: dict[str, Any] = {"ref": ref, "inputs": dict(inputs)}
-        sub, action = f"/actions/workflows/{_seg(workflow)}/dispatches", "dispatch workflows"
-        answer = self.repo_call("POST", repo, sub, action, (404, 422), body=body, replay=False)
-        if answer.status >= 400:
-            raise ReleaseError(
-                ErrorCode.PUBLISH_NOT_STARTED,
-                f"cannot dispatch {workflow} on {ref}: {answer.status} {answer.message}",
-                repo=repo,
-                hint=f"check that {workflow} exists, has `on: workflow_dispatch` and that "
-                f"{ref} exists",
-            )
-
-    def workflow_runs(
-        self,
-        repo: str,
-        workflow: str,
-        *,
-        event: str | None = None,
-        head_sha: str | None = None,
-        branch: str | None = None,
-    ) -> list[RunInfo]:
-        """The newest runs of `workflow` (one page), newest first."""
-        given = {"event": event, "head_sha": head_sha, "branch": branch, "per_page": str(PER_PAGE)}
-        params = {key: value for key, value in given.items() if value}
-        sub = f"/actions/workflows/{_seg(workflow)}/runs"
-        answer = self.repo_call("GET", repo, sub, "read workflow runs", (404,), params=params)
-        if answer.status == 404:
-            raise ReleaseError(
-                ErrorCode.PUBLISH_NOT_STARTED,
-                f"no workflow {workflow}",
-                repo=repo,
-                hint="add the release workflow or change the publish mode in the configuration",
-            )
-        runs = [_run(item) for item in answer.data["workflow_runs"]]
-        return sorted(runs, key=lambda r: (r.created_at, r.id), reverse=True)
-
-    def get_run(self, repo: str, run_id: int) -> RunInfo:
-        answer = self.repo_call(
-            "GET", repo, f"/actions/runs/{run_id}", "read workflow runs", (404,)
-        )
-        if answer.status == 404:
-            raise ReleaseError(
-                ErrorCode.GITHUB_ERROR,
-                f"no workflow run {run_id}",
-                repo=repo,
-                hint="it was deleted: resume the run to look for the release workflow again",
-            )
-        return _run(answer.data)
-
-    def run_approvals(self, repo: str, run_id: int) -> list[dict[str, Any]] | None:
-        """Environment reviews of run `run_id` of `repo` ("owner/name" or a name under the
-        owner), as GitHub returns them; None when GitHub knows no such run."""
-        full = repo if "/" in repo else f"{self.owner}/{repo}"
-        path = f"/repos/{_seg(full)}/actions/runs/{run_id}/approvals"
-        call = Call("GET", path, "read actions (actions:read)", repo=repo, expect=(404,))
-        answer = self._api.call(call)
-        return None if answer.status == 404 else list(answer.data or [])
-
-    def repo_call(
-        self,
-        method: str,
-        repo: str,
-        sub: str,
-        action: str,
-        expect: Collection[int] = (),
-        *,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        replay: bool = True,
-    ) -> Answer:
-        """One API call under `/repos/{owner}/{repo}`; statuses in `expect` come back.
-
-        The adapter's one way to a repository's endpoints, with its retries, error codes
-        and redaction: what reads a few facts no step needs (preflight's access checks,
-        `init`) call it instead of a method of their own.
-        """
-        path = f"/repos/{_seg(self.owner)}/{_seg(repo)}{sub}"
-        call = Call(method, path, action, repo=repo, expect=expect, replay=replay)
-        return self._api.call(call, params=params, body=body)
-
-    def _pages(self, repo: str, sub: str, key: str, params: Mapping[str, str]) -> list[Any]:
-        path = f"/repos/{_seg(self.owner)}/{_seg(repo)}{sub}"
-        return self._api.pages(Call("GET", path, "read checks", repo=repo), key, params)
-
-
-def _seg(text: str) -> str:
-    """A path segment (or a ref name with its slashes), percent-encoded."""
-    return quote(text, safe="/")
-
-
-def _release(data: Any) -> ReleaseInfo:
-    return ReleaseInfo(int(data["id"]), str(data["html_url"]), bool(data["draft"]))
 
 
 def _data_or_none(answer: Answer | None) -> Any:
@@ -565,19 +322,6 @@ def _overall(checks: list[CheckInfo]) -> Literal["success", "pending", "failure"
         if state in states:
             return state
     return "none"
-
-
-def _run(data: Mapping[str, Any]) -> RunInfo:
-    return RunInfo(
-        id=int(data["id"]),
-        url=str(data["html_url"]),
-        event=str(data["event"]),
-        status=str(data["status"]),
-        conclusion=data.get("conclusion"),
-        head_branch=data.get("head_branch"),
-        head_sha=str(data["head_sha"]),
-        created_at=datetime.fromisoformat(str(data["created_at"])),
-    )
 
 
 def _merge_failed(repo: str, answer: Answer, pull: PullInfo, sha: str) -> ReleaseError:

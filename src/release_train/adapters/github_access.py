@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from release_train.adapters.github import GitHub, _seg
+from release_train.adapters.github import GitHub
+from release_train.adapters.github_rest import seg
 from release_train.adapters.merge_guards import protection_checks, ruleset_checks
 from release_train.adapters.retry import PER_PAGE
 
@@ -77,11 +78,11 @@ def rules_of(rules: Sequence[Mapping[str, Any]], classic: Sequence[str]) -> Bran
 
 
 def branch_rules(github: GitHub, repo: str, branch: str) -> BranchRules:
-    answer = github.repo_call("GET", repo, f"/branches/{_seg(branch)}", "read branches", (404,))
+    answer = github.repo_call("GET", repo, f"/branches/{seg(branch)}", "read branches", (404,))
     if answer.status == 404:
         return BranchRules(found=False)
     classic = _classic_checks(answer.data)
     params = {"per_page": str(PER_PAGE)}
-    sub = f"/rules/branches/{_seg(branch)}"
+    sub = f"/rules/branches/{seg(branch)}"
     rules = github.repo_call("GET", repo, sub, "read branch rules", (404,), params=params)
     return rules_of(rules.data if rules.status != 404 else [], classic)

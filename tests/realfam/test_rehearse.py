@@ -219,12 +219,24 @@ def check_release_commit(world: Path, repo: Any, released: dict[str, Any]) -> No
     git(bare, "merge-base", "--is-ancestor", sha, f"refs/heads/{repo.branch}")
 
 
-def install(index: str, python: Path, repo: Any, released: dict[str, Any], tmp: Path) -> str:
+def install(
+    index: str, python: Path, repo: Any, released: dict[str, Any], tmp: Path, *, cache: Path
+) -> str:
     """Install the new version into a fresh venv from `index`; uv's refusal, or "" when it
-    installed and its same-run upstreams came in at their new versions."""
+    installed and its same-run upstreams came in at their new versions.
+
+    `cache` is the one LOCK filled from the same index: what the locks downloaded (the
+    third-party wheels, the pages of the family's older releases) is not fetched again.
+    """
     venv = tmp / f"venv-{repo.repo}"
     subprocess.run(["uv", "venv", "-q", "--python", str(python), str(venv)], check=True)
-    env = {**os.environ, "UV_INDEX_URL": "", "UV_EXTRA_INDEX_URL": "", "UV_NO_CONFIG": "1"}
+    env = {
+        **os.environ,
+        "UV_INDEX_URL": "",
+        "UV_EXTRA_INDEX_URL": "",
+        "UV_NO_CONFIG": "1",
+        "UV_CACHE_DIR": str(cache),
+    }
     done = subprocess.run(
         ["uv", "pip", "install", "-q", "--python", str(venv / "bin" / "python"),
          "--index-url", index, f"{repo.package}=={repo.new_version}"],
@@ -325,6 +337,7 @@ def test_the_real_family_rehearses_end_to_end(
     started = time.monotonic()
     world = tmp_path / "world"
 
+    installs: dict[str, float] = {}  # repo -> seconds its install check took
     try:
         status, report = rehearse(realfam, config, keep=world, upstream_index=upstream)
         wall = time.monotonic() - started
@@ -342,7 +355,10 @@ def test_the_real_family_rehearses_end_to_end(
                     ("push", "success")
                 ]
                 assert started_runs[0]["head_sha"] == repo.merge_sha
-                refused = install(env["INDEX_URL"], python, repo, released, tmp_path)
+                cache = Path(env["RELEASE_TRAIN_WORK_DIR"]) / "uv-cache"
+                began = time.monotonic()
+                refused = install(env["INDEX_URL"], python, repo, released, tmp_path, cache=cache)
+                installs[repo.repo] = time.monotonic() - began
                 # A package the prep left to the index (omnimarket) may cap the family
                 # below the new versions: that is a finding, not an install to pass.
                 assert not refused or any(p in refused for p in from_index), refused
@@ -354,6 +370,7 @@ def test_the_real_family_rehearses_end_to_end(
     print(
         report.render("text"),
         where_the_time_went(report),
+        "install checks: " + ", ".join(f"{name} {sec:.0f}s" for name, sec in installs.items()),
         f"rehearsal {wall:.0f}s, with the checks {time.monotonic() - started:.0f}s",
         sep="\n",
     )

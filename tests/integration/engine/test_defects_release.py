@@ -168,7 +168,7 @@ def test_defect7_merge_refuses_a_head_that_moved(
     run_id = f"ci-moved-{moment[0]}"
     main_before = rig.repo_snapshot("ci_core")["branches"]["main"]
     progress = PushWhen(rig, f"release/{run_id}/ci_core", moment)
-    rig.admin.set_ci("ci_core", duration=1.0)  # CI still pending when the wait starts
+    rig.admin.set_ci("ci_core", duration=3.0)  # pending when the wait starts, under load too
     try:
         status, state = rig.release(rig.config("ci"), run_id, progress=progress)
     finally:

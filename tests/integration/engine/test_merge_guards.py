@@ -83,7 +83,7 @@ def test_a_commit_pushed_to_main_during_the_ci_wait_is_base_moved_until_replanne
     plan's base and refuses BASE_MOVED, naming the commit; a resume refuses again."""
     config = rig.config("moved")
     rig.push("mvd_core", "fix: worth a release")
-    ci("mvd_core", duration=1.0)  # still pending when the wait starts
+    ci("mvd_core", duration=3.0)  # still pending when the wait starts, even under load
     progress = PushToMainWhileWaiting(rig, "mvd_core")
 
     status, state = rig.release(config, "mvd-1", progress=progress)

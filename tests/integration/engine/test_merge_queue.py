@@ -218,7 +218,7 @@ def test_a_queue_required_after_merge_read_the_rules_is_used_not_a_failure(
     """The REST merge answers 405 "Changes must be made through the merge queue" when a
     queue appeared after MERGE read the rules: MERGE enqueues instead of failing."""
     rig.push("mql_core", "fix: worth a release")
-    rig.admin.set_ci("mql_core", duration=1.0)  # still pending when the wait starts
+    rig.admin.set_ci("mql_core", duration=3.0)  # still pending when the wait starts, under load too
     progress = RequireAQueueWhileWaiting(queues, "mql_core")
 
     status, state = rig.release(rig.config("queuelate"), "mql-1", progress=progress)

@@ -14,6 +14,7 @@ from release_train.core.render import (
     plan_json,
     plan_markdown,
     plan_text,
+    problems_markdown,
     problems_text,
 )
 from release_train.errors import ErrorCode
@@ -247,4 +248,29 @@ def test_problem_text_cannot_drive_the_terminal() -> None:
         "  error   a  USAGE  bad[2J",
         "            more",
         "          hint: hint]0;x",
+    ]
+
+
+def test_a_finding_of_several_repos_is_listed_once_with_its_repos() -> None:
+    same = ("no local Python satisfies requires-python '>=3.12'", "install one")
+    problems = [
+        Problem("core", ErrorCode.EDGE_DROPPED, Severity.WARNING, "spi left out", "pin stays"),
+        Problem("core", ErrorCode.NO_INTERPRETER, Severity.WARNING, *same),
+        Problem("infra", ErrorCode.NO_INTERPRETER, Severity.WARNING, *same),
+        Problem("claude", ErrorCode.NO_INTERPRETER, Severity.WARNING, *same),
+    ]
+    assert problems_text(problems) == [
+        "",
+        "Problems (0 errors, 4 warnings):",
+        "  warning core     EDGE_DROPPED    spi left out",
+        "          hint: pin stays",
+        "  warning 3 repos  NO_INTERPRETER  no local Python satisfies requires-python '>=3.12'",
+        "          repos: core, infra, claude",
+        "          hint: install one",
+    ]
+    rows = [line for line in problems_markdown(problems) if line.startswith("| warning")]
+    assert rows == [
+        "| warning | core | EDGE\\_DROPPED | spi left out | pin stays |",
+        "| warning | core, infra, claude | NO\\_INTERPRETER | no local Python satisfies "
+        "requires-python &#x27;&gt;=3.12&#x27; | install one |",
     ]

@@ -122,18 +122,36 @@ def _problem_count(problems: Sequence[Problem]) -> str:
     return f"{_plural(found, 'error')}, {_plural(len(problems) - found, 'warning')}"
 
 
+def grouped(problems: Sequence[Problem]) -> list[tuple[Problem, tuple[str, ...]]]:
+    """Each finding once, with every repo it was found in: five repos that lack the same
+    Python are one entry naming the five, not five copies of its message and hint."""
+    found: dict[tuple[object, ...], tuple[Problem, list[str]]] = {}
+    for p in problems:
+        key = (p.severity, p.code, p.message, p.hint)
+        found.setdefault(key, (p, []))[1].append(p.repo or FAMILY)
+    return [(first, tuple(repos)) for first, repos in found.values()]
+
+
+def _repos_label(repos: Sequence[str]) -> str:
+    return repos[0] if len(repos) == 1 else f"{len(repos)} repos"
+
+
 def problems_text(problems: Sequence[Problem]) -> list[str]:
     """The preflight's findings under the table; nothing at all when there are none."""
     if not problems:
         return []
-    repo_width = max(len(p.repo or FAMILY) for p in problems)
+    entries = grouped(problems)
+    repo_width = max(len(_repos_label(repos)) for _, repos in entries)
     code_width = max(len(p.code) for p in problems)
     lines = ["", f"Problems ({_problem_count(problems)}):"]
-    for p in problems:
-        head = f"  {p.severity:<7} {(p.repo or FAMILY):<{repo_width}}  {p.code:<{code_width}}  "
+    for p, repos in entries:
+        label = _repos_label(repos)
+        head = f"  {p.severity:<7} {label:<{repo_width}}  {p.code:<{code_width}}  "
         message, *more = [_printable(line) for line in p.message.splitlines()] or [""]
         lines.append(head + message)
         # Continuation lines and the hint sit under the repo column, as one block per problem.
+        if len(repos) > 1:
+            lines.append(" " * 10 + "repos: " + ", ".join(_printable(r) for r in repos))
         lines += [" " * 10 + line for line in more]
         if p.hint:
             lines.append(" " * 10 + "hint: " + _terminal(p.hint))
@@ -233,9 +251,9 @@ def problems_markdown(problems: Sequence[Problem]) -> list[str]:
     if not problems:
         return []
     rows = [
-        f"| {p.severity} | {md_escape(p.repo or FAMILY)} | {md_escape(p.code)} "
+        f"| {p.severity} | {md_escape(', '.join(repos))} | {md_escape(p.code)} "
         f"| {md_escape(p.message)} | {md_escape(p.hint or '')} |"
-        for p in problems
+        for p, repos in grouped(problems)
     ]
     verdict = (
         "`release` refuses to start until the errors are fixed."

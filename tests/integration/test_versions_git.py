@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from release_train import cli, runs
+from release_train import cli, commands, runs
 from release_train.adapters import git as gitx
 from release_train.adapters import workspace as ws
 from release_train.config import Config
@@ -184,8 +184,8 @@ def test_plan_and_release_take_offline() -> None:
     parser = cli.build_parser()
     for command in ("plan", "release"):
         args: argparse.Namespace = parser.parse_args([command, "--offline"])
-        assert cli._options(args).offline is True
-        assert cli._options(parser.parse_args([command])).offline is False
+        assert commands.options_of(args).offline is True
+        assert commands.options_of(parser.parse_args([command])).offline is False
 
 
 def test_an_unreachable_index_warns_and_offline_does_not_ask(tmp_path: Path) -> None:

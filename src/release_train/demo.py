@@ -12,7 +12,7 @@ from release_train.adapters import toolchain
 from release_train.config import load_config
 from release_train.console import ConsoleProgress
 from release_train.rehearsal import run_train
-from release_train.sandbox import control
+from release_train.sandbox import control, detached
 
 
 def run_demo(keep: Path | None) -> int:
@@ -50,7 +50,7 @@ def _release(root: Path, started: float, *, owned: bool) -> int:
         f"Starting the sandbox in {root} (GitHub, package index and Slack stand-ins) ...",
         flush=True,
     )
-    env = control.up(root, owned=owned)
+    env = detached.up(root, owned=owned)
     print(f"  ready in {time.monotonic() - started:.1f}s\n", flush=True)
     config, _ = load_config(root / control.CONFIG_FILE)
     train = run_train(config, env, approver="demo", progress=ConsoleProgress())
@@ -58,5 +58,5 @@ def _release(root: Path, started: float, *, owned: bool) -> int:
 
 
 def _remove(root: Path) -> None:
-    control.down(root)
+    detached.down(root)
     shutil.rmtree(root, ignore_errors=True)

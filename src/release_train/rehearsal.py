@@ -153,12 +153,12 @@ def start_world(
     root: Path, config: Config, staged: dict[str, Path], upstream: str, *, keep: bool
 ) -> Imported:
     """A sandbox with the staged repos: in this process, or (`keep`) detached from it."""
-    from release_train.sandbox import control  # noqa: PLC0415 - the sandbox only when asked
+    from release_train.sandbox import control, detached  # noqa: PLC0415 - the sandbox only when asked
 
     branches = {repo: config.branch_of(repo) for repo in staged}
     workflows = {repo: config.repos[repo].release_workflow for repo in staged}
     if keep:
-        env = control.up(
+        env = detached.up(
             root,
             seed=False,
             upstream_index=upstream,
@@ -192,7 +192,7 @@ def rehearse(
     and pip use) through the sandbox's index front. With `keep` the world stays up in that
     directory, detached, until `release-train sandbox down --dir` stops it.
     """
-    from release_train.sandbox import control  # noqa: PLC0415 - the sandbox only when asked
+    from release_train.sandbox import detached  # noqa: PLC0415 - the sandbox only when asked
     from release_train.sandbox.upstream import configured_index  # noqa: PLC0415
 
     started = time.monotonic()
@@ -215,7 +215,7 @@ def rehearse(
         write_report(report, root / REPORT_DIR)
     except BaseException:
         if keep is not None:
-            control.down(root)  # a rehearsal that broke leaves no world behind
+            detached.down(root)  # a rehearsal that broke leaves no world behind
         raise
     finally:
         imported.stop()

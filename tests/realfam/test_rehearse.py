@@ -31,7 +31,7 @@ from packaging.version import Version
 from release_train.adapters.index import released_versions
 from release_train.config import PublishMode, parse_config
 from release_train.rehearsal import rehearse
-from release_train.sandbox import control
+from release_train.sandbox import detached
 from release_train.sandbox.github import SandboxAdmin
 from release_train.sandbox.upstream import configured_index
 from tests.realfam.family import (
@@ -365,7 +365,7 @@ def test_the_real_family_rehearses_end_to_end(
                 if refused:
                     print(f"{repo.repo} {repo.new_version} is not installable:\n{refused}")
     finally:
-        control.down(world)
+        detached.down(world)
 
     print(
         report.render("text"),

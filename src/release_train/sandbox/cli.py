@@ -35,7 +35,7 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
 def run(args: argparse.Namespace) -> int:
     """Carry out one `sandbox` command; expected failures raise ReleaseError."""
     # Imported here so that `release-train plan` does not pay for the sandbox's imports.
-    from release_train.sandbox import control  # noqa: PLC0415
+    from release_train.sandbox import control, detached  # noqa: PLC0415
 
     root: Path = args.dir.resolve()
     if args.sandbox_command == "up":
@@ -45,14 +45,14 @@ def run(args: argparse.Namespace) -> int:
         # here, not in its log.
         toolchain.require([toolchain.UV, toolchain.PYPISERVER, toolchain.GIT])
         started = time.monotonic()
-        env = control.up(root, seed=not args.no_seed, timeout=args.timeout)
+        env = detached.up(root, seed=not args.no_seed, timeout=args.timeout)
         for key in sorted(env):
             print(f"{key}={env[key]}")
         took = time.monotonic() - started
         print(f"# sandbox up in {took:.1f}s; wrote {root / control.ENV_FILE}", file=sys.stderr)
         return 0
     if args.sandbox_command == "down":
-        stopped = control.down(root)
+        stopped = detached.down(root)
         print(f"sandbox in {root} {'stopped' if stopped else 'was not running'}")
         return 0
     print(status_text(root))
@@ -61,11 +61,11 @@ def run(args: argparse.Namespace) -> int:
 
 def status_text(root: Path) -> str:
     """The world as `sandbox status` shows it: GitHub's snapshot and the index's files."""
-    from release_train.sandbox import control  # noqa: PLC0415
+    from release_train.sandbox import control, detached  # noqa: PLC0415
     from release_train.sandbox.index import IndexClient  # noqa: PLC0415
 
     state = control.read_state(root)
-    if state is None or control.running_pid(root) is None:
+    if state is None or detached.running_pid(root) is None:
         raise ReleaseError(
             ErrorCode.SANDBOX_ERROR,
             f"no sandbox is running in {root}",

@@ -26,9 +26,9 @@ from release_train.sandbox.control import (
     PID_FILE,
     STATE_FILE,
     Sandbox,
-    alive,
     write_json_atomically,
 )
+from release_train.sandbox.detached import alive
 from release_train.sandbox.family import OWNER, build_sample_family
 
 

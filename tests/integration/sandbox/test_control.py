@@ -17,14 +17,8 @@ from github import Auth, Github
 from release_train.adapters.git import git
 from release_train.config import load_config
 from release_train.errors import ErrorCode, ReleaseError
-from release_train.sandbox.control import (
-    LOCK_MESSAGE,
-    Sandbox,
-    alive,
-    down,
-    read_state,
-    session_members,
-)
+from release_train.sandbox.control import LOCK_MESSAGE, Sandbox, read_state
+from release_train.sandbox.detached import alive, down, session_members
 from release_train.sandbox.family import Hook
 
 from .conftest import project_files, tiny_family

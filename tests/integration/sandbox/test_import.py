@@ -16,7 +16,8 @@ from release_train.adapters.git import git
 from release_train.errors import ErrorCode, ReleaseError
 from release_train.sandbox import upstream
 from release_train.sandbox.builder import Change, RepoBuilder
-from release_train.sandbox.control import Sandbox, down, read_state, up
+from release_train.sandbox.control import Sandbox, read_state
+from release_train.sandbox.detached import down, up
 from release_train.sandbox.github.client import SandboxAdmin
 from release_train.sandbox.index import free_port
 from tests.integration.sandbox.test_github_fixtures import auth_env, wait_for

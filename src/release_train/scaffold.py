@@ -153,14 +153,13 @@ def from_github(github: GitHub, repos: Sequence[str]) -> Family:
 
 
 def _read_remote(github: GitHub, repo: str) -> Found:
-    answer = github.repo_call("GET", repo, "", "read the repository", (404,))
-    if answer.status == 404:
-        raise ReleaseError(
-            ErrorCode.REPO_NOT_FOUND,
-            f"{github.owner}/{repo} does not exist or the token cannot read it",
-            repo=repo,
-            hint="check the name in --repos and that the token can read the repository",
-        )
+    missing = ReleaseError(
+        ErrorCode.REPO_NOT_FOUND,
+        f"{github.owner}/{repo} does not exist or the token cannot read it",
+        repo=repo,
+        hint="check the name in --repos and that the token can read the repository",
+    )
+    answer = github.repo_read(repo, "", "read the repository", missing)
     branch = str(answer.data["default_branch"])
     text = _file(github, repo, PYPROJECT, branch)
     if text is None:

@@ -7,19 +7,16 @@ against the sandbox with a fixed seed: every repo must be done and no resume nee
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from release_train.adapters import command
-from release_train.adapters.store import local_store
-from release_train.runs import load_run
 from release_train.sandbox.control import Sandbox
 
+from .sample_release import release_all, run_state
+
 RUN_ID = "faulty-train"
-RELEASE = [sys.executable, "-m", "release_train", "release", "--all", "--yes"]
 FAULT_SEED = 20261202
 # About 10% of API requests fail, a third of them after the request took effect.
 API_FAULTS: tuple[dict[str, Any], ...] = (
@@ -42,8 +39,6 @@ GIT_FAULTS: tuple[dict[str, Any], ...] = (
 @pytest.mark.timeout(600)
 def test_a_release_under_api_and_git_faults_needs_no_second_attempt(tmp_path: Path) -> None:
     with Sandbox.start(tmp_path / "world") as world:
-        config = world.root / "release-train.toml"
-        config.write_text(world.config_text(), encoding="utf-8")
         admin = world.github.admin()
         admin.seed_faults(FAULT_SEED)
         # One push whose answer is surely lost: git's own resend then meets the lease.
@@ -54,17 +49,11 @@ def test_a_release_under_api_and_git_faults_needs_no_second_attempt(tmp_path: Pa
         for rule in GIT_FAULTS:
             admin.add_fault(path_prefix=f"/{world.owner}/", **rule)  # git's paths alone
 
-        done = command.run(
-            [*RELEASE, "--run-id", RUN_ID, "--config", str(config)],
-            env=world.env,
-            cwd=world.root,
-            timeout=540,
-            check=False,
-        )
+        done = release_all(world, RUN_ID)
         faulted = [r for r in admin.requests() if r["fault"]]
         admin.clear_faults()
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-        state, _, _ = load_run(local_store(Path(world.env["RELEASE_TRAIN_STATE_DIR"])), RUN_ID)
+        state = run_state(world, RUN_ID)
 
     assert state.attempts == 1
     assert {repo.status for repo in state.repos.values()} == {"done"}

@@ -7,18 +7,15 @@ per repo, and each queue repo's tag on the merge commit its queue made.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
-from release_train.adapters import command
-from release_train.adapters.store import local_store
-from release_train.runs import load_run
 from release_train.sandbox.control import Sandbox
 
+from .sample_release import release_all, run_state
+
 RUN_ID = "queued-train"
-RELEASE = [sys.executable, "-m", "release_train", "release", "--all", "--yes"]
 QUEUED = ("omnibase_core", "omniintelligence")
 
 
@@ -26,21 +23,13 @@ QUEUED = ("omnibase_core", "omniintelligence")
 @pytest.mark.timeout(600)
 def test_the_sample_family_releases_through_two_merge_queues(tmp_path: Path) -> None:
     with Sandbox.start(tmp_path / "world") as world:
-        config = world.root / "release-train.toml"
-        config.write_text(world.config_text(), encoding="utf-8")
         admin = world.github.admin()
         for queued in QUEUED:
             admin.require_merge_queue(queued, "main", merge_method="SQUASH")
 
-        done = command.run(
-            [*RELEASE, "--run-id", RUN_ID, "--config", str(config)],
-            env=world.env,
-            cwd=world.root,
-            timeout=540,
-            check=False,
-        )
+        done = release_all(world, RUN_ID)
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
-        state, _, _ = load_run(local_store(Path(world.env["RELEASE_TRAIN_STATE_DIR"])), RUN_ID)
+        state = run_state(world, RUN_ID)
         snapshot = admin.snapshot()
 
     assert {repo.status for repo in state.repos.values()} == {"done"}

@@ -142,15 +142,13 @@ class GitHub(PublishingCalls):
         )
 
     def get_pull(self, repo: str, number: int) -> PullInfo:
-        answer = self.repo_call("GET", repo, f"/pulls/{number}", "read pull requests", (404,))
-        if answer.status == 404:
-            raise ReleaseError(
-                ErrorCode.PR_FAILED,
-                f"no pull request #{number}",
-                repo=repo,
-                hint="it was deleted or the repo moved: see `release-train status RUN_ID`",
-            )
-        return _pull(answer.data)
+        missing = ReleaseError(
+            ErrorCode.PR_FAILED,
+            f"no pull request #{number}",
+            repo=repo,
+            hint="it was deleted or the repo moved: see `release-train status RUN_ID`",
+        )
+        return _pull(self.repo_read(repo, f"/pulls/{number}", "read pull requests", missing).data)
 
     # CI and merging.
 

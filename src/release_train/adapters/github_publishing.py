@@ -136,29 +136,25 @@ class PublishingCalls(RestClient):
         given = {"event": event, "head_sha": head_sha, "branch": branch, "per_page": str(PER_PAGE)}
         params = {key: value for key, value in given.items() if value}
         sub = f"/actions/workflows/{seg(workflow)}/runs"
-        answer = self.repo_call("GET", repo, sub, "read workflow runs", (404,), params=params)
-        if answer.status == 404:
-            raise ReleaseError(
-                ErrorCode.PUBLISH_NOT_STARTED,
-                f"no workflow {workflow}",
-                repo=repo,
-                hint="add the release workflow or change the publish mode in the configuration",
-            )
+        missing = ReleaseError(
+            ErrorCode.PUBLISH_NOT_STARTED,
+            f"no workflow {workflow}",
+            repo=repo,
+            hint="add the release workflow or change the publish mode in the configuration",
+        )
+        answer = self.repo_read(repo, sub, "read workflow runs", missing, params=params)
         runs = [_run(item) for item in answer.data["workflow_runs"]]
         return sorted(runs, key=lambda r: (r.created_at, r.id), reverse=True)
 
     def get_run(self, repo: str, run_id: int) -> RunInfo:
-        answer = self.repo_call(
-            "GET", repo, f"/actions/runs/{run_id}", "read workflow runs", (404,)
+        missing = ReleaseError(
+            ErrorCode.GITHUB_ERROR,
+            f"no workflow run {run_id}",
+            repo=repo,
+            hint="it was deleted: resume the run to look for the release workflow again",
         )
-        if answer.status == 404:
-            raise ReleaseError(
-                ErrorCode.GITHUB_ERROR,
-                f"no workflow run {run_id}",
-                repo=repo,
-                hint="it was deleted: resume the run to look for the release workflow again",
-            )
-        return _run(answer.data)
+        sub = f"/actions/runs/{run_id}"
+        return _run(self.repo_read(repo, sub, "read workflow runs", missing).data)
 
     def run_approvals(self, repo: str, run_id: int) -> list[dict[str, Any]] | None:
         """Environment reviews of run `run_id` of `repo` ("owner/name" or a name under the

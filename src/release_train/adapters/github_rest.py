@@ -101,6 +101,21 @@ class RestClient:
         call = Call(method, path, action, repo=repo, expect=expect, replay=replay)
         return self._api.call(call, params=params, body=body)
 
+    def repo_read(
+        self,
+        repo: str,
+        sub: str,
+        action: str,
+        missing: ReleaseError,
+        *,
+        params: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """GET `sub` of `repo`, raising `missing` when GitHub answers 404."""
+        answer = self.repo_call("GET", repo, sub, action, (404,), params=params)
+        if answer.status == 404:
+            raise missing
+        return answer
+
     def _pages(self, repo: str, sub: str, key: str, params: Mapping[str, str]) -> list[Any]:
         path = f"/repos/{seg(self.owner)}/{seg(repo)}{sub}"
         return self._api.pages(Call("GET", path, "read checks", repo=repo), key, params)
